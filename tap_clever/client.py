@@ -157,7 +157,7 @@ class CleverStream(RESTStream[ParseResult | None]):
     def validate_response(self, response: requests.Response) -> None:
         self._tap.rate_limit_for(self._district).observe(response.headers)
         status = response.status_code
-        if status < 400:  # noqa: PLR2004
+        if status < 400:
             return
         if status in _RETRIED_STATUSES:
             msg = f"{self._where(response)} answered HTTP {status}; retrying"
@@ -192,7 +192,7 @@ class CleverStream(RESTStream[ParseResult | None]):
     def _retry_wait(self, exception: BaseException, attempt: int) -> float:
         """Until the rate-limit reset for a 429; exponential for everything else."""
         response = getattr(exception, "response", None)
-        if isinstance(response, requests.Response) and response.status_code == 429:  # noqa: PLR2004
+        if isinstance(response, requests.Response) and response.status_code == 429:
             reset_wait = seconds_until_reset(response.headers)
             if reset_wait is not None:
                 return reset_wait
@@ -270,4 +270,3 @@ def _message(response: requests.Response) -> str:
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])[:500]
     return ""
-

@@ -45,6 +45,7 @@ class DistrictAccess:
     district_id: str
     token: str = field(repr=False)
     source: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _get_json(session: requests.Session, url: str, where: str, **kwargs: Any) ->
             "the network; the tap retried transient failures before giving up."
         )
         raise CleverConnectionError(msg) from None
-    if response.status_code >= 400:  # noqa: PLR2004
+    if response.status_code >= 400:
         raise CleverAPIError(where=where, status=response.status_code, detail=_message(response))
     try:
         body = response.json()
@@ -130,7 +131,7 @@ def discover_district_tokens(
         try:
             body = _get_json(session, url, where, auth=(client_id, client_secret))
         except CleverAPIError as exc:
-            if exc.status == 401:  # noqa: PLR2004
+            if exc.status == 401:
                 msg = (
                     f"{where} failed with HTTP 401: Clever rejected client_id/client_secret. "
                     "Copy both from the application's settings in the Clever dashboard "
@@ -156,7 +157,7 @@ def discover_district_tokens(
 def _next_link(base_url: str, links: Any) -> str | None:
     for link in links or []:
         if isinstance(link, dict) and link.get("rel") == "next" and link.get("uri"):
-            return urljoin(base_url, link["uri"])
+            return urljoin(base_url, str(link["uri"]))
     return None
 
 
@@ -182,7 +183,14 @@ def resolve_configured_tokens(
         except CleverError as exc:
             unresolved.append(UnresolvedToken(source=source, error=exc))
             continue
-        resolved.append(DistrictAccess(district_id=records[0]["id"], token=token, source=source))
+        resolved.append(
+            DistrictAccess(
+                district_id=records[0]["id"],
+                token=token,
+                source=source,
+                name=records[0].get("name"),
+            )
+        )
     return resolved, unresolved
 
 

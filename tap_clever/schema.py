@@ -88,9 +88,12 @@ def _convert(node: JSONSchema, owner: str, field: str | None = None) -> JSONSche
         out["additionalProperties"] = True
     elif json_type == "array":
         out["items"] = _convert(node.get("items", {}), owner)
-    elif json_type == "string" and node.get("format") in {"datetime", "date-time", "date"}:
-        if (owner, field) not in _UNNORMALIZED_DATES:
-            out["format"] = "date-time"
+    elif (
+        json_type == "string"
+        and node.get("format") in {"datetime", "date-time", "date"}
+        and (owner, field) not in _UNNORMALIZED_DATES
+    ):
+        out["format"] = "date-time"
 
     out["type"] = [json_type, "null"] if node.get("nullable") else json_type
     return out
@@ -112,8 +115,11 @@ def event_schema() -> JSONSchema:
         "additionalProperties": True,
         "required": ["id", "type"],
         "properties": {
-            "id": {"type": "string", "description": "Event id (an ObjectID, ascending in feed "
-                   "order); not the id of the changed record."},
+            "id": {
+                "type": "string",
+                "description": "Event id (an ObjectID, ascending in feed "
+                "order); not the id of the changed record.",
+            },
             "type": {"type": "string", "description": "`<record type>.<created|updated|deleted>`"},
             "created": {"type": ["string", "null"], "format": "date-time"},
             "data": {

@@ -23,6 +23,7 @@ EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "cou
 # the 1200 a minute a token may make) for pages that still fit easily in memory (~15 MB of users).
 DEFAULT_PAGE_SIZE = 10000
 
+# The SDK syncs streams in name order whatever the order here.
 STREAM_TYPES: list[type[CleverStream]] = [
     streams.DistrictsStream,
     streams.SchoolsStream,
@@ -157,6 +158,8 @@ class TapClever(Tap):
             )
             raise CleverError(msg)
         access = {a.district_id: a for a in districts.deduplicate(found)}
+        for a in access.values():
+            self.remember_district_name(a.district_id, a.name)
         self.logger.info("Syncing %d district(s): %s", len(access), ", ".join(access))
         return access
 

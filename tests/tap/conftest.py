@@ -164,7 +164,7 @@ def run_sync(
                 for name, stream in tap.streams.items():
                     stream.selected = name in streams
             tap.sync_all()
-        except Exception as exc:  # noqa: BLE001 - the tests assert on it
+        except Exception as exc:
             error = exc
         stdout.flush()
     stdout.seek(0)

@@ -19,16 +19,17 @@ def config(clever: FakeClever, **extra: object) -> dict:
     return {"api_url": clever.url, "auth_token": TOKEN_A, "page_size": 2, **extra}
 
 
-def test_429_waits_until_the_reset_then_retries(
-    clever: FakeClever, httpserver: HTTPServer
-) -> None:
+def test_429_waits_until_the_reset_then_retries(clever: FakeClever, httpserver: HTTPServer) -> None:
     clever.set_records(TOKEN_A, "users", USERS)
     reset_at = int(time.time()) + 2
     httpserver.expect_oneshot_request("/v3.1/users").respond_with_data(
         "",
         status=429,
-        headers={"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "0",
-                 "X-RateLimit-Reset": str(reset_at)},
+        headers={
+            "X-RateLimit-Limit": "1200",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset_at),
+        },
     )
 
     started = time.time()
@@ -131,8 +132,12 @@ def test_malformed_second_page_keeps_state_at_the_last_complete_page(
     clever: FakeClever, httpserver: HTTPServer
 ) -> None:
     events = [
-        {"id": object_id(i, "61"), "type": "users.updated", "created": "2026-11-01T00:00:00Z",
-         "data": {"object": {"id": object_id(i)}}}
+        {
+            "id": object_id(i, "61"),
+            "type": "users.updated",
+            "created": "2026-11-01T00:00:00Z",
+            "data": {"object": {"id": object_id(i)}},
+        }
         for i in range(1, 6)
     ]
     clever.set_records(TOKEN_A, "events", events)
@@ -190,9 +195,7 @@ def test_unreachable_api_url_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> N
 def test_api_url_with_a_version_path_is_normalised(clever: FakeClever) -> None:
     clever.set_records(TOKEN_A, "users", USERS)
 
-    result = run_sync(
-        {"api_url": clever.url + "/v3.1/", "auth_token": TOKEN_A}, streams={"users"}
-    )
+    result = run_sync({"api_url": clever.url + "/v3.1/", "auth_token": TOKEN_A}, streams={"users"})
 
     assert result.error is None
     assert len(result.records("users")) == 3
@@ -206,8 +209,13 @@ def test_no_secret_in_logs_of_a_failing_multi_district_run(
     clever.oauth_credentials = ("app-id", "s3cr3t-client-secret")
 
     result = run_sync(
-        {"api_url": clever.url, "oauth_url": clever.url, "client_id": "app-id",
-         "client_secret": "s3cr3t-client-secret", "auth_token": TOKEN_A},
+        {
+            "api_url": clever.url,
+            "oauth_url": clever.url,
+            "client_id": "app-id",
+            "client_secret": "s3cr3t-client-secret",
+            "auth_token": TOKEN_A,
+        },
         streams={"users"},
     )
 

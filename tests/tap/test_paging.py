@@ -67,7 +67,10 @@ def test_next_link_is_followed_on_the_configured_host_only(
         {
             "data": [{"data": u} for u in _users(2)],
             "links": [
-                {"rel": "next", "uri": f"https://attacker.invalid/v3.1/users?starting_after={object_id(2)}"}
+                {
+                    "rel": "next",
+                    "uri": f"https://attacker.invalid/v3.1/users?starting_after={object_id(2)}",
+                }
             ],
         }
     )
@@ -84,15 +87,21 @@ def test_next_link_is_followed_on_the_configured_host_only(
 def test_next_link_filters_and_limit_from_link_are_kept(
     clever: FakeClever, httpserver: HTTPServer
 ) -> None:
-    clever.set_records(TOKEN_A, "events", [
-        {"id": object_id(i, "61"), "type": "users.created", "created": "2026-11-01T00:00:00Z",
-         "data": {"object": {"id": object_id(i)}}}
-        for i in range(1, 4)
-    ])
-
-    result = run_sync(
-        config(clever, event_record_types=["users", "sections"]), streams={"events"}
+    clever.set_records(
+        TOKEN_A,
+        "events",
+        [
+            {
+                "id": object_id(i, "61"),
+                "type": "users.created",
+                "created": "2026-11-01T00:00:00Z",
+                "data": {"object": {"id": object_id(i)}},
+            }
+            for i in range(1, 4)
+        ],
     )
+
+    result = run_sync(config(clever, event_record_types=["users", "sections"]), streams={"events"})
 
     assert result.error is None
     event_requests = [r for r in clever.requests() if r.path == "/v3.1/events"]
