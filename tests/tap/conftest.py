@@ -152,6 +152,7 @@ def run_sync(
     config: dict[str, t.Any],
     state: dict[str, t.Any] | None = None,
     streams: t.Collection[str] | None = None,
+    catalog: dict[str, t.Any] | None = None,
 ) -> SyncResult:
     """Run a whole sync in-process and collect its Singer messages (and any error)."""
     stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
@@ -159,7 +160,7 @@ def run_sync(
     error: BaseException | None = None
     with redirect_stdout(stdout), redirect_stderr(stderr):
         try:
-            tap = TapClever(config=config, state=state)
+            tap = TapClever(config=config, state=state, catalog=catalog)
             if streams is not None:
                 for name, stream in tap.streams.items():
                     stream.selected = name in streams

@@ -108,3 +108,31 @@ def test_all_users_without_a_role_filter(clever: FakeClever) -> None:
 
     assert len(result.records("users")) == 2
     assert "role" not in clever.requests("/v3.1/users")[0].args
+
+
+def test_fields_clever_adds_later_pass_through(clever: FakeClever) -> None:
+    user = {**_user(1, "student"), "pronouns": "they/them", "name": {"first": "Ío", "nick": "I"}}
+    clever.set_records(TOKEN_A, "users", [user])
+
+    result = run_sync({"api_url": clever.url, "auth_token": TOKEN_A}, streams={"users"})
+
+    assert result.records("users") == [user]
+
+
+def test_deselected_properties_are_dropped(clever: FakeClever) -> None:
+    from tap_clever.tap import TapClever
+
+    user = {**_user(1, "student"), "email": "someone@example.org", "name": {"first": "A"}}
+    clever.set_records(TOKEN_A, "users", [user])
+    config = {"api_url": clever.url, "auth_token": TOKEN_A}
+    catalog = TapClever(config=config).catalog_dict
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "users"
+            if entry["breadcrumb"] == ["properties", "email"]:
+                entry["metadata"]["selected"] = False
+
+    result = run_sync(config, catalog=catalog)
+
+    assert result.records("users") == [{k: v for k, v in user.items() if k != "email"}]

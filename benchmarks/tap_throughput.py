@@ -1,0 +1,140 @@
+"""Throughput of a `users` sync: the tap against a sandbox district, output to /dev/null.
+
+Starts `clever-sandbox` in its own process (so its CPU is not the tap's), then in the same
+session runs, in turn:
+
+1. the floor: plain `requests` paging through the same endpoint and decoding each page, with no
+   Singer work at all: how fast the data can be had from this sandbox on this machine;
+2. the tap: `tap-clever` as a subprocess with a users-only catalog, stdout to /dev/null.
+
+and prints records/s, wall time and peak RSS of each, and the ratio tap / floor. Run:
+
+    .venv/bin/python benchmarks/tap_throughput.py --users 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+BIN = Path(sys.executable).parent
+
+
+def start_sandbox(users: int, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    ready = workdir / "sandbox.json"
+    process = subprocess.Popen(
+        [
+            str(BIN / "clever-sandbox"),
+            "serve",
+            "--port",
+            "0",
+            "--districts",
+            "1",
+            "--users",
+            str(users),
+            "--ready-file",
+            str(ready),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not ready.exists() or not ready.read_text().strip():
+        if process.poll() is not None or time.monotonic() > deadline:
+            sys.exit("clever-sandbox did not start")
+        time.sleep(0.1)
+    time.sleep(0.1)  # the ready file is written whole, but give the writer a moment to close it
+    return process, json.loads(ready.read_text())
+
+
+def floor_run(base_url: str, token: str, page_size: int) -> tuple[int, float]:
+    """Page through /v3.1/users with plain requests: the fastest a client could go."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    count = 0
+    started = time.perf_counter()
+    url: str | None = f"{base_url}/v3.1/users?limit={page_size}"
+    while url:
+        page = session.get(url, timeout=120).json()
+        count += len(page["data"])
+        next_uri = next((link["uri"] for link in page["links"] if link["rel"] == "next"), None)
+        url = f"{base_url}{next_uri}" if next_uri and page["data"] else None
+    return count, time.perf_counter() - started
+
+
+def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[float, int]:
+    """Run the tap on users only, to /dev/null; return wall seconds and peak RSS in KiB."""
+    config = workdir / "config.json"
+    settings = {"api_url": base_url, "auth_token": token, "page_size": page_size}
+    config.write_text(json.dumps(settings))
+    catalog = json.loads(
+        subprocess.run(
+            [str(BIN / "tap-clever"), "--config", str(config), "--discover"],
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "users"
+    catalog_path = workdir / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog))
+    started = time.perf_counter()
+    with Path(os.devnull).open("wb") as devnull:
+        process = subprocess.Popen(
+            [str(BIN / "tap-clever"), "--config", str(config), "--catalog", str(catalog_path)],
+            stdout=devnull,
+            stderr=subprocess.DEVNULL,
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("tap-clever failed; rerun it by hand to see why")
+    return wall, usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--page-size", type=int, default=10_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        sandbox, info = start_sandbox(args.users, workdir)
+        try:
+            base_url = info["base_url"]
+            token = info["districts"][0]["token"]
+            records, floor_wall = floor_run(base_url, token, args.page_size)
+            tap_wall, tap_rss_kib = tap_run(base_url, token, args.page_size, workdir)
+        finally:
+            sandbox.terminate()
+            sandbox.wait()
+
+    floor_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"users synced:            {records}")
+    print(f"page size:               {args.page_size}")
+    print(
+        f"floor (requests+json):   {records / floor_wall:>10,.0f} records/s  "
+        f"wall {floor_wall:6.2f} s  peak RSS {floor_rss_kib / 1024:6.0f} MiB"
+    )
+    print(
+        f"tap-clever to /dev/null: {records / tap_wall:>10,.0f} records/s  "
+        f"wall {tap_wall:6.2f} s  peak RSS {tap_rss_kib / 1024:6.0f} MiB"
+    )
+    print(f"ratio tap / floor wall:  {tap_wall / floor_wall:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check on a fresh machine: sets up .venv (Python 3.10+), then lint, types and tests.
+# Extra arguments go to pytest, e.g. `scripts/test.sh -k paging`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+
+echo "== ruff"
+.venv/bin/ruff check tap_clever clever_sandbox tests benchmarks
+.venv/bin/ruff format --check tap_clever clever_sandbox tests benchmarks
+echo "== mypy"
+.venv/bin/mypy tap_clever clever_sandbox
+echo "== pytest"
+.venv/bin/pytest "$@"
