@@ -1,0 +1,65 @@
+"""Shared fixtures of the warehouse tests: the Meltano project's plugins, installed once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MELTANO = Path(sys.executable).parent / "meltano"
+PLUGIN_VENVS = REPO_ROOT / ".meltano"
+
+
+def meltano_env(**overrides: str) -> dict[str, str]:
+    """The environment for a meltano command: the caller's, with Meltano's noise turned off."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # A developer's own settings must not leak into a test's pipeline.
+        if not key.startswith(("TAP_CLEVER_", "TARGET_DUCKDB_", "DBT_", "CLEVER_DUCKDB_"))
+    }
+    env.update(
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_CLI_DISABLE_VERSION_CHECK="true",
+        NO_COLOR="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def run_meltano(
+    *args: str, env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(  # noqa: S603 - fixed executable, arguments from the tests
+        [str(MELTANO), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"meltano {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout ---\n{result.stdout[-5000:]}\n--- stderr ---\n{result.stderr[-10000:]}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def meltano_plugins() -> Path:
+    """`meltano install` for the repository's project (plugin venvs under .meltano/).
+
+    The venvs are the ones `meltano install` makes for users; re-running it on an installed
+    project only upgrades what changed (uv's cache makes that quick), so a test session always
+    exercises the current meltano.yml and the current loader package.
+    """
+    if not MELTANO.exists():
+        pytest.fail(f"meltano is not installed next to {sys.executable}: pip install -e '.[dev]'")
+    run_meltano("install", env=meltano_env(), timeout=1200)
+    return PLUGIN_VENVS

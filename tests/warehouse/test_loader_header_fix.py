@@ -1,0 +1,84 @@
+"""The loader keeps the first row of every batch (target-duckdb 0.8.0 drops it).
+
+target-duckdb 0.8.0's CSV COPY lets DuckDB guess whether the batch file has a header row, and
+for an all-VARCHAR stream DuckDB guesses yes: the first record of each batch disappears.
+loaders/target-duckdb-clever tells the COPY there is no header.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+LOADER_BIN = Path("loaders") / "target-duckdb" / "venv" / "bin"
+
+
+def all_varchar_stream(row_count: int) -> str:
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": ["string", "null"]},
+            "code": {"type": ["string", "null"]},
+        },
+    }
+    lines = [
+        json.dumps(
+            {"type": "SCHEMA", "stream": "things", "schema": schema, "key_properties": ["id"]}
+        )
+    ]
+    lines += [
+        json.dumps(
+            {
+                "type": "RECORD",
+                "stream": "things",
+                "record": {"id": f"id-{i:04d}", "name": f"name {i}", "code": f"c{i}"},
+            }
+        )
+        for i in range(row_count)
+    ]
+    lines.append(json.dumps({"type": "STATE", "value": {"done": True}}))
+    return "\n".join(lines) + "\n"
+
+
+def load(executable: Path, database: Path, messages: str, **settings: object) -> int:
+    config = database.with_suffix(".json")
+    config.write_text(
+        json.dumps({"path": str(database), "default_target_schema": "raw", **settings})
+    )
+    subprocess.run(  # noqa: S603 - the plugin's own executable
+        [str(executable), "--config", str(config)],
+        input=messages,
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    with duckdb.connect(str(database), read_only=True) as connection:
+        (count,) = connection.execute("select count(*) from raw.things").fetchone()
+    return count
+
+
+@pytest.mark.parametrize(("row_count", "batch_size_rows"), [(50, 100_000), (25, 10)])
+def test_wrapped_loader_keeps_every_row(meltano_plugins, tmp_path, row_count, batch_size_rows):
+    wrapped = meltano_plugins / LOADER_BIN / "target-duckdb-clever"
+    loaded = load(
+        wrapped,
+        tmp_path / "wrapped.duckdb",
+        all_varchar_stream(row_count),
+        batch_size_rows=batch_size_rows,
+    )
+    assert loaded == row_count
+
+
+def test_upstream_loader_loses_first_row_of_each_batch(meltano_plugins, tmp_path):
+    """Shows the bug the wrapper fixes; when this fails, upstream has fixed it: drop the wrapper."""
+    upstream = meltano_plugins / LOADER_BIN / "target-duckdb"
+    loaded = load(
+        upstream, tmp_path / "upstream.duckdb", all_varchar_stream(25), batch_size_rows=10
+    )
+    assert loaded == 25 - 3  # batches of 10, 10 and 5 rows, each missing its first
