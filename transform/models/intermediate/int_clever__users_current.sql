@@ -1,0 +1,6 @@
+-- Current state of each user: the latest loaded version of every record, less records the
+-- loader marked deleted. Events are applied here later (snapshot + newer events, in event-id
+-- order), so every mart reads users through this model, never from staging.
+select *
+from {{ ref('stg_clever__users') }}
+where deleted_at is null

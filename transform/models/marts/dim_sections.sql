@@ -1,0 +1,19 @@
+select
+    section_id,
+    district_id,
+    school_id,
+    course_id,
+    term_id,
+    name,
+    subject,
+    grade,
+    primary_teacher_id as teacher_id,
+    period,
+    section_number,
+    sis_id,
+    len(student_ids) as listed_student_count,
+    len(teacher_ids) as listed_teacher_count,
+    created_at,
+    last_modified_at,
+    loaded_at
+from {{ ref('int_clever__sections_current') }}
