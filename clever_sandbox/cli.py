@@ -9,6 +9,7 @@ so they work from any shell or CI step.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -55,6 +56,9 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--resources", type=int, default=8)
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--initial-events", type=int, default=0, help="random changes at start")
+    serve.add_argument(
+        "--pregenerate", action="store_true", help="generate all records before listening"
+    )
     serve.add_argument("--rate-limit", type=int, default=1200, help="requests per window")
     serve.add_argument("--rate-window", type=float, default=60.0, help="window in seconds")
     serve.add_argument("--latency-ms", type=float, default=0.0)
@@ -110,6 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
         resources=args.resources,
         seed=args.seed,
         initial_events=args.initial_events,
+        pregenerate=args.pregenerate,
         rate_limit=args.rate_limit,
         rate_window=args.rate_window,
         latency_ms=args.latency_ms,
@@ -120,6 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
         client_secret=args.client_secret,
     )
     server = SandboxServer(config, host=args.host, port=args.port)
+    gc.freeze()  # the dataset lives as long as the process: keep the collector off it
     info = server.info()
     print(f"Clever sandbox listening on {server.base_url}", flush=True)
     print(f"client_id={server.client_id} client_secret={server.client_secret}")

@@ -124,6 +124,11 @@ class Collection:
                 out.append(chunk[pos % CHUNK])
         return out
 
+    def pregenerate(self) -> None:
+        """Generate and cache every chunk now instead of on first request."""
+        for chunk_no in range((len(self.base_ids) + CHUNK - 1) // CHUNK):
+            self._chunk(chunk_no)
+
     def record_bytes(self, oid: str) -> bytes | None:
         """The record's own JSON bytes (the item without its envelope)."""
         item = self.item(oid)
@@ -333,6 +338,13 @@ class Dataset:
         self.districts.append(district)
         self.by_token[district.token] = district
         self.by_id[district.id] = district
+
+    def pregenerate(self) -> None:
+        """Fill every collection's byte cache (costs memory, makes the first pass fast)."""
+        with self.lock:
+            for district in self.districts:
+                for coll in district.collections.values():
+                    coll.pregenerate()
 
     # -- lookups ----------------------------------------------------------------------------
     def district_of(self, district_id: str | None) -> District:

@@ -31,6 +31,8 @@ class Sandbox:
         )
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
         self.bare_next_links = self.config.bare_next_links
+        if self.config.pregenerate:
+            self.dataset.pregenerate()
         if self.config.initial_events > 0:
             for district in self.dataset.districts:
                 self.engine.random_batch(
