@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             session.headers["Authorization"] = f"Bearer {info['districts'][0]['token']}"
             for number in range(1, args.passes + 1):
                 begin = time.perf_counter()
-                records, size, http_time, _parse = _page_all(
-                    session, info["base_url"], args.limit
-                )
+                records, size, http_time, _parse = _page_all(session, info["base_url"], args.limit)
                 wall = time.perf_counter() - begin
                 label = "warm" if number > 1 or args.pregenerate else "cold"
                 print(

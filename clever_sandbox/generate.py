@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from . import names, schema
@@ -100,8 +101,12 @@ GRADE_TABLE = weighted(
 _GRADE_OFFSET = {g: i - 2 for i, g in enumerate(STUDENT_GRADES)}  # Kindergarten -> 0
 
 
+@lru_cache(maxsize=4096)
 def date_string(year: int, month: int, day: int, form: int) -> str:
-    """One date in one of the three spellings Clever passes through unchanged."""
+    """One date in one of the three spellings Clever passes through unchanged.
+
+    Cached: generation uses a handful of dates, and formatting them is a hot spot.
+    """
     if form == 0:
         return f"{year:04d}-{month:02d}-{day:02d}"
     if form == 1:
