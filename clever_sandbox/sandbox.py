@@ -10,7 +10,7 @@ from typing import Any
 
 from .changes import ChangeEngine, ChangeError
 from .config import SandboxConfig
-from .dataset import Dataset
+from .dataset import Dataset, District
 from .faults import FaultInjector, FaultRule
 from .ratelimit import RateLimiter
 from .schema import RECORD_TYPES
@@ -151,12 +151,15 @@ class Sandbox:
 
     # -- state for assertions ---------------------------------------------------------------
     def records(self, record_type: str, district_id: str | None = None) -> list[dict[str, Any]]:
-        """Current full state of one record type of one district, ascending by id."""
+        """Current full state of one record type, ascending by id within each district.
+
+        ``district_id=None`` means every district, concatenated in district order.
+        """
         if record_type not in RECORD_TYPES:
             raise ChangeError(f"unknown record type {record_type!r}")
         with self.dataset.lock:
-            district = self.dataset.district_of(district_id)
-            return list(district.collections[record_type].records())
+            districts = self._districts(district_id)
+            return [r for d in districts for r in d.collections[record_type].records()]
 
     def record(self, record_type: str, oid: str) -> dict[str, Any] | None:
         """One live record by id (any district), or None."""
@@ -168,6 +171,11 @@ class Sandbox:
             return None
 
     def events(self, district_id: str | None = None) -> list[dict[str, Any]]:
-        """The district's current event feed, oldest first."""
+        """A district's current event feed, oldest first (None: every district's, in order)."""
         with self.dataset.lock:
-            return self.dataset.district_of(district_id).events.all()
+            return [e for d in self._districts(district_id) for e in d.events.all()]
+
+    def _districts(self, district_id: str | None) -> list[District]:
+        if district_id is None:
+            return list(self.dataset.districts)
+        return [self.dataset.district_of(district_id)]

@@ -419,3 +419,19 @@ def test_changes_over_http(make_sandbox) -> None:
     ).json()["data"]
     assert records == sandbox.records("users", sandbox.district_ids[0])
     assert student["id"] not in {r["id"] for r in records}
+
+
+def test_records_and_events_without_district_cover_all_districts(make_sandbox) -> None:
+    sandbox = make_sandbox(initial_events=2)
+    first, second = sandbox.district_ids
+    everyone = sandbox.records("schools")
+    assert everyone == sandbox.records("schools", first) + sandbox.records("schools", second)
+    assert {s["district"] for s in everyone} == {first, second}
+    over_http = requests.get(sandbox.base_url + "/_sandbox/records/schools", timeout=10).json()
+    assert over_http["data"] == everyone
+    feed = requests.get(sandbox.base_url + "/_sandbox/events", timeout=10).json()["data"]
+    assert feed == sandbox.events(first) + sandbox.events(second)
+    assert sandbox.events(first)
+    assert sandbox.events(second)
+    missing = requests.get(sandbox.base_url + "/_sandbox/records/schools?district=nope", timeout=10)
+    assert missing.status_code == 404
