@@ -52,7 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
         serve.add_argument(f"--{role}", type=int, default=None, help=f"{role} per district")
     for kind in ("schools", "sections", "courses"):
         serve.add_argument(f"--{kind}", type=int, default=None, help=f"{kind} per district")
-    serve.add_argument("--terms", type=int, default=4)
+    serve.add_argument("--terms", type=int, default=6)
     serve.add_argument("--resources", type=int, default=8)
     serve.add_argument("--seed", type=int, default=42)
     serve.add_argument("--initial-events", type=int, default=0, help="random changes at start")

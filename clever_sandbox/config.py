@@ -59,7 +59,7 @@ class SandboxConfig:
     district_admins: int | None = None
     schools: int | None = None
     sections: int | None = None
-    terms: int = 4
+    terms: int = 6
     courses: int | None = None
     resources: int = 8
     seed: int = 42

@@ -211,6 +211,8 @@ def test_documented_quirks_are_present(state) -> None:
         assert role_sets[frozenset(combo)] > 0, combo
     term_dates = [t[k] for t in terms for k in ("start_date", "end_date") if t[k]]
     assert {_date_form(d) for d in term_dates} == set(DATE_FORMS)
+    assert any(t["end_date"] is None for t in terms)
+    assert any(t["name"] is None for t in terms)
     assert {_date_form(e["start_date"]) for e in enrollments} == set(DATE_FORMS)
     assert any("end_date" in e for e in enrollments)
     assert any(len(st["schools"]) > 1 for st in students)
