@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from typing import Any
 
 from .dataset import District
 from .jsonutil import dumps, dumps_unsorted
 from .paging import Query, page_links, parse_page_params, render_page, select_page
+from .prefetch import Prefetcher
 from .responses import ApiError, Response
 from .sandbox import Sandbox
 from .schema import RECORD_TYPES, USER_ROLES
@@ -25,6 +27,7 @@ class CleverApi:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self.prefetcher = Prefetcher(sandbox.dataset.lock)
 
     # -- auth -------------------------------------------------------------------------------
     def authenticate(self, path: str, authorization: str | None) -> tuple[str, District | None]:
@@ -103,6 +106,11 @@ class CleverApi:
         with self.sandbox.dataset.lock:
             page = select_page(ids, params)
             items = coll.items(page)
+            upcoming: list[str] = []
+            if len(page) == params.limit and not params.ending_before:
+                at = bisect.bisect_right(ids, page[-1])
+                upcoming = ids[at : at + params.limit]
+        self.prefetcher.request(coll, upcoming)
         links = page_links(path, raw_query, params, page, filters, self.sandbox.bare_next_links)
         return Response(200, render_page(items, links))
 

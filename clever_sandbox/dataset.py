@@ -124,6 +124,21 @@ class Collection:
                 out.append(chunk[pos % CHUNK])
         return out
 
+    def base_position(self, oid: str) -> int | None:
+        """Index of a generated record among the collection's base records (None if created)."""
+        try:
+            pos = int(oid[8:], 16) - self.base_first
+        except ValueError:
+            return None
+        return pos if 0 <= pos < len(self.base_ids) and self.base_ids[pos] == oid else None
+
+    def has_chunk(self, chunk_no: int) -> bool:
+        return chunk_no in self._chunks
+
+    def chunk_bytes(self, chunk_no: int) -> list[bytes]:
+        """Item bytes of one chunk of generated records (generating it if needed)."""
+        return self._chunk(chunk_no)
+
     def pregenerate(self) -> None:
         """Generate and cache every chunk now instead of on first request."""
         for chunk_no in range((len(self.base_ids) + CHUNK - 1) // CHUNK):

@@ -235,7 +235,9 @@ class SandboxServer:
         self._httpd.serve_forever(poll_interval=0.1)
 
     def stop(self) -> None:
-        self._httpd.shutdown() if self._thread is not None else None
+        if self._thread is not None:
+            self._httpd.shutdown()
+        self._httpd.api.prefetcher.stop()
         self._httpd.close_connections()
         self._httpd.server_close()
         if self._thread is not None:

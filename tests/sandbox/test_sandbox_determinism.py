@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from clever_sandbox import SandboxServer
 from tests.sandbox.helpers import session_for
 
@@ -52,3 +54,31 @@ def test_different_seed_different_data(make_sandbox) -> None:
     second = make_sandbox(seed=2)
     assert first.district_tokens != second.district_tokens
     assert _snapshot(first)[0] != _snapshot(second)[0]
+
+
+def test_prefetch_and_pregeneration_serve_the_same_bytes(make_sandbox) -> None:
+    lazy = make_sandbox(seed=6, users_per_district=3000, districts=1)
+    eager = make_sandbox(seed=6, users_per_district=3000, districts=1, pregenerate=True)
+    pages = []
+    for sandbox in (lazy, eager):
+        session = session_for(sandbox)
+        uri: str | None = "/v3.1/users?limit=700"
+        bodies = []
+        while uri:
+            response = session.get(sandbox.base_url + uri)
+            bodies.append(response.content)
+            uri = next((x["uri"] for x in response.json()["links"] if x["rel"] == "next"), None)
+        pages.append(bodies)
+    assert pages[0] == pages[1]
+    assert len(pages[0]) == 5
+
+
+def test_read_ahead_generates_the_next_page(make_sandbox) -> None:
+    sandbox = make_sandbox(users_per_district=5000, districts=1)
+    users = sandbox.sandbox.dataset.districts[0].collections["users"]
+    session_for(sandbox).get(sandbox.base_url + "/v3.1/users?limit=1000")
+    deadline = time.monotonic() + 5
+    while not users.has_chunk(3) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert users.has_chunk(3)  # records 1536..2047 belong to the next page
+    assert not users.has_chunk(5)
