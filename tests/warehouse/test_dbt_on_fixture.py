@@ -1,0 +1,155 @@
+"""Loader and dbt on hand-made Singer messages (tests/warehouse/singer_fixture.py).
+
+No tap and no sandbox: the fixture carries the quirks the warehouse must absorb, including
+values that cannot be parsed. The build must succeed, turn each bad value into NULL, and count
+it in a warning test, never fail on it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from . import singer_fixture as fx
+from .conftest import MELTANO, REPO_ROOT, meltano_env, run_meltano
+
+
+@pytest.fixture(scope="module")
+def built(meltano_plugins, tmp_path_factory) -> tuple[Path, str]:
+    database = tmp_path_factory.mktemp("fixture") / "clever.duckdb"
+    env = meltano_env(CLEVER_DUCKDB_PATH=str(database))
+    subprocess.run(  # noqa: S603 - the project's meltano
+        [str(MELTANO), "invoke", "target-duckdb"],
+        input="\n".join(fx.messages()) + "\n",
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    result = run_meltano("invoke", "dbt-duckdb:build", env=env)
+    return database, result.stdout + result.stderr
+
+
+def query(database: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+def test_every_fixture_record_is_loaded(built):
+    database, _ = built
+    for stream, records in fx.records().items():
+        (count,) = query(database, f"select count(*) from raw_clever.{stream}")[0]  # noqa: S608
+        assert count == len(records), stream
+
+
+def test_unparseable_values_are_counted_not_fatal(built):
+    _, output = built
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 ", output)
+    warned = set(re.findall(r"WARN \d+ (parsed_where_present_\w+)", output))
+    assert warned == {
+        "parsed_where_present_stg_clever__terms_start_date__start_date_text",  # "sometime"
+        "parsed_where_present_int_clever__students_dob__dob_text",  # "31/31/2011"
+        "parsed_where_present_int_clever__students_ell_status__ell_status_text",  # "maybe"
+        # "25.08.2015"
+        "parsed_where_present_int_clever__student_enrollments_start_date__start_date_text",
+    }
+
+
+def test_students_are_typed(built):
+    database, _ = built
+    rows = query(
+        database,
+        "select student_id, dob, ell_status, gifted_status, hispanic_ethnicity, grade"
+        " from analytics.dim_students order by student_id",
+    )
+    assert rows == [
+        (fx.STUDENT_1, date(2011, 8, 5), True, False, None, "5"),
+        (fx.STUDENT_2, None, None, None, None, "Kindergarten"),
+        (fx.STUDENT_3, date(2005, 12, 31), False, None, None, "12"),
+    ]
+
+
+def test_enrollment_and_term_dates(built):
+    database, _ = built
+    enrollments = query(
+        database,
+        "select student_id, school_id, start_date, end_date from analytics.fct_student_enrollments"
+        " order by student_id, enrollment_position",
+    )
+    assert enrollments == [
+        (fx.STUDENT_1, fx.SCHOOL_A1, date(2015, 8, 25), date(2016, 6, 10)),
+        (fx.STUDENT_1, fx.SCHOOL_A2, date(2016, 8, 25), date(2017, 6, 10)),
+        (fx.STUDENT_2, fx.SCHOOL_A1, None, None),
+    ]
+    terms = query(database, "select term_id, start_date, end_date from analytics.dim_terms")
+    assert set(terms) == {
+        (fx.TERM_A, date(2015, 8, 25), date(2015, 12, 20)),
+        (fx.TERM_B, date(2015, 8, 25), date(2016, 6, 10)),
+        (fx.TERM_BAD, None, None),
+    }
+
+
+def test_multi_role_user_and_contacts(built):
+    database, _ = built
+    roles = query(
+        database,
+        "select role from analytics.fct_user_roles where user_id = ? order by role",
+        [fx.TEACHER_ADMIN],
+    )
+    assert roles == [("district_admin",), ("teacher",)]
+    assert query(
+        database,
+        "select teacher_id from analytics.dim_teachers where teacher_id = ?"
+        " union all select district_admin_id from analytics.dim_district_admins"
+        " where district_admin_id = ?",
+        [fx.TEACHER_ADMIN, fx.TEACHER_ADMIN],
+    ) == [(fx.TEACHER_ADMIN,), (fx.TEACHER_ADMIN,)]
+    relationships = query(
+        database,
+        "select contact_id, student_id, relationship, relationship_type, source_shape"
+        " from analytics.fct_contact_relationships order by all",
+    )
+    assert relationships == [
+        (fx.CONTACT_V3, fx.STUDENT_1, "Parent", "Parent/Guardian", "v3"),
+        (fx.CONTACT_V3, fx.STUDENT_2, "Aunt/Uncle", "Family", "v3"),
+        (fx.CONTACT_V2, fx.STUDENT_1, "Grandparent", "Emergency", "v2"),
+        (fx.CONTACT_V2, fx.STUDENT_2, "Grandparent", "Emergency", "v2"),
+    ]
+
+
+def test_sections_and_events(built):
+    database, _ = built
+    teachers = query(
+        database,
+        "select section_id, teacher_id, is_primary from analytics.fct_section_teachers"
+        " order by all",
+    )
+    assert teachers == [
+        (fx.SECTION_A, fx.TEACHER_ADMIN, True),
+        (fx.SECTION_A, fx.TEACHER_2, False),
+        (fx.SECTION_B, fx.TEACHER_2, True),  # primary teacher missing from `teachers`
+    ]
+    sections = query(
+        database,
+        "select section_id, course_id, subject, grade from analytics.dim_sections"
+        " order by section_id",
+    )
+    assert sections == [(fx.SECTION_A, fx.COURSE_A, "math", "6"), (fx.SECTION_B, None, None, None)]
+    events = query(
+        database,
+        "select event_id, record_type, action, object_id, created from analytics.fct_events"
+        " order by event_id",
+    )
+    assert [event[1:4] for event in events] == [
+        ("users", "updated", fx.STUDENT_1),
+        ("sections", "deleted", fx.SECTION_B),
+        ("users", "created", fx.CONTACT_V2),
+    ]
+    assert str(events[1][4]) == "2024-07-02 08:30:00"
