@@ -64,6 +64,12 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--latency-ms", type=float, default=0.0)
     serve.add_argument("--fault-rate", type=float, default=0.0)
     serve.add_argument("--fault-seed", type=int, default=0)
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help='fault rule as JSON, repeatable, e.g. \'{"kind":"status","status":503,"times":2}\'',
+    )
     serve.add_argument("--bare-next-links", action="store_true")
     serve.add_argument("--client-id", default=None)
     serve.add_argument("--client-secret", default=None)
@@ -120,6 +126,7 @@ def _serve(args: argparse.Namespace) -> int:
         latency_ms=args.latency_ms,
         fault_rate=args.fault_rate,
         fault_seed=args.fault_seed,
+        fault_rules=tuple(json.loads(rule) for rule in args.fault),
         bare_next_links=args.bare_next_links,
         client_id=args.client_id,
         client_secret=args.client_secret,

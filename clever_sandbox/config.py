@@ -75,6 +75,8 @@ class SandboxConfig:
     fault_rate: float = 0.0
     fault_seed: int = 0
     fault_statuses: tuple[int, ...] = (500, 502, 503)
+    fault_rules: tuple[dict[str, Any], ...] = ()
+    """Fault rules installed at start-up (``FaultRule`` fields, see ``faults.py``)."""
     bare_next_links: bool = False
     client_id: str | None = None
     client_secret: str | None = None
@@ -85,6 +87,7 @@ class SandboxConfig:
         """Plain-JSON view, for ``/_sandbox/info``."""
         data = asdict(self)
         data["fault_statuses"] = list(self.fault_statuses)
+        data["fault_rules"] = [dict(rule) for rule in self.fault_rules]
         return data
 
 

@@ -29,6 +29,8 @@ class Sandbox:
             statuses=self.config.fault_statuses,
             latency_ms=self.config.latency_ms,
         )
+        for rule in self.config.fault_rules:
+            self.faults.add(FaultRule.from_dict(dict(rule)))
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
         self.bare_next_links = self.config.bare_next_links
         if self.config.pregenerate:

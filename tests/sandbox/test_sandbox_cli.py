@@ -18,7 +18,8 @@ def test_serve_then_control_then_sigterm(tmp_path: Path, capsys) -> None:
     ready = tmp_path / "ready.json"
     process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [sys.executable, "-m", "clever_sandbox.cli", "serve", "--port", "0", "--users", "120",
-         "--districts", "3", "--seed", "8", "--rate-limit", "50", "--ready-file", str(ready)],
+         "--districts", "3", "--seed", "8", "--rate-limit", "50", "--ready-file", str(ready),
+         "--fault", '{"kind": "status", "status": 503, "path": "/v3.1/terms", "times": 1}'],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -38,6 +39,13 @@ def test_serve_then_control_then_sigterm(tmp_path: Path, capsys) -> None:
         )
         assert response.status_code == 200
         assert response.headers["X-RateLimit-Limit"] == "50"
+        terms = [
+            requests.get(
+                url + "/v3.1/terms", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            ).status_code
+            for _ in range(2)
+        ]
+        assert terms == [503, 200]
 
         assert main(["changes", "--url", url, "--random", "5", "--seed", "1"]) == 0
         assert json.loads(capsys.readouterr().out)["count"] >= 5

@@ -134,3 +134,9 @@ def test_control_api_is_never_faulted_or_limited(make_sandbox) -> None:
     sandbox = make_sandbox(rate_limit=1, fault_rate=1.0)
     for _ in range(3):
         assert requests.get(sandbox.base_url + "/_sandbox/info", timeout=10).status_code == 200
+
+
+def test_fault_rules_at_start_up(make_sandbox) -> None:
+    sandbox = make_sandbox(fault_rules=({"kind": "status", "status": 502, "times": 1, "after": 1},))
+    session = session_for(sandbox)
+    assert _codes(session, sandbox.base_url + "/v3.1/users", 3) == [200, 502, 200]
