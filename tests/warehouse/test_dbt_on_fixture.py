@@ -12,11 +12,13 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from . import singer_fixture as fx
 from .conftest import MELTANO, REPO_ROOT, meltano_env, run_meltano
+
+# duckdb (same pin as the pipeline) and meltano come with the dev extra.
+duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 
 
 @pytest.fixture(scope="module")

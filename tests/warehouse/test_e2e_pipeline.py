@@ -22,10 +22,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from .conftest import REPO_ROOT, meltano_env, run_meltano
+
+# duckdb (same pin as the pipeline) and meltano come with the dev extra.
+duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 
 USERS_PER_DISTRICT = 1500
 RANDOM_CHANGES = 40

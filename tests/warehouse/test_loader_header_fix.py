@@ -11,8 +11,10 @@ import json
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
+
+# duckdb (same pin as the pipeline) and meltano come with the dev extra.
+duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 
 LOADER_BIN = Path("loaders") / "target-duckdb" / "venv" / "bin"
 
