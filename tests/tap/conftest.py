@@ -171,3 +171,19 @@ def run_sync(
     stdout.seek(0)
     messages = [json.loads(line) for line in stdout.read().splitlines() if line.strip()]
     return SyncResult(messages=messages, stderr=stderr.getvalue(), error=error)
+
+
+# The SDK's standard not-null attribute test reads an absent property as null. Clever omits
+# `lms_status` on records with no LMS sync; the spec declares it a non-nullable object, and JSON
+# Schema lets an optional property be absent. Records and schema agree, so these two cases are
+# skipped rather than the schema loosened.
+ABSENT_NOT_NULL = frozenset({"sections.lms_status", "users.lms_status"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the SDK not-null checks that mistake an absent optional property for a null."""
+    for item in items:
+        if item.name.startswith("test_tap_stream_attribute_not_null[") and (
+            item.name.split("[", 1)[1].rstrip("]") in ABSENT_NOT_NULL
+        ):
+            item.add_marker(pytest.mark.skip(reason="absent, not null: allowed by the schema"))
