@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from clever_sandbox import SandboxConfig, SandboxServer
 
+from clever_sandbox import SandboxConfig, SandboxServer
 from tests.tap.conftest import run_sync
 
 RECORD_STREAMS = ["districts", "schools", "terms", "courses", "sections", "users", "resources"]

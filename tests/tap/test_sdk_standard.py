@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import atexit
 
-from clever_sandbox import SandboxConfig, SandboxServer
 from singer_sdk.testing import get_tap_test_class
 
+from clever_sandbox import SandboxConfig, SandboxServer
 from tap_clever.tap import TapClever
 
 _sandbox = SandboxServer(
