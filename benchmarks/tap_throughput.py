@@ -42,6 +42,7 @@ def start_sandbox(users: int, workdir: Path) -> tuple[subprocess.Popen[bytes], d
             "1",
             "--users",
             str(users),
+            "--pregenerate",
             "--ready-file",
             str(ready),
         ],
@@ -53,7 +54,6 @@ def start_sandbox(users: int, workdir: Path) -> tuple[subprocess.Popen[bytes], d
         if process.poll() is not None or time.monotonic() > deadline:
             sys.exit("clever-sandbox did not start")
         time.sleep(0.1)
-    time.sleep(0.1)  # the ready file is written whole, but give the writer a moment to close it
     return process, json.loads(ready.read_text())
 
 

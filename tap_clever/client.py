@@ -7,9 +7,11 @@ district id to records that lack it (events).
 
 from __future__ import annotations
 
+import gc
 import random
 import typing as t
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from urllib.parse import ParseResult, parse_qsl, urlsplit
 
@@ -134,7 +136,8 @@ class CleverStream(RESTStream[ParseResult | None]):
             return self._decoded[1]
         where = self._where(response)
         try:
-            page = _page_decoder.decode(response.content)
+            with _gc_paused():
+                page = _page_decoder.decode(response.content)
         except msgspec.DecodeError:
             raise CleverResponseError(where=where, problem="the body is not JSON") from None
         if not isinstance(page, dict) or not isinstance(page.get("data"), list):
@@ -287,6 +290,23 @@ class CleverStream(RESTStream[ParseResult | None]):
         parts = urlsplit(response.url)
         target = f"{parts.path}?{parts.query}" if parts.query else parts.path
         return f"District {self._district_label()}: GET {target}"
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a page is decoded.
+
+    A page of 10000 users is millions of new dicts and strings; each batch of them triggers a
+    collection that walks the whole heap, which made decoding 4-5 times slower. The records hold
+    no reference cycles, so reference counting frees them; nothing is lost by pausing.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _message(response: requests.Response) -> str:
