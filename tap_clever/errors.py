@@ -66,9 +66,11 @@ class InstantLoginTokenError(ConfigValidationError):
     """An Instant Login token was configured where a district-app token is needed."""
 
     def __init__(self, setting: str) -> None:
-        super().__init__(
+        message = (
             f"The token in `{setting}` is a Clever Instant Login token (it starts with 'il'). "
             "Instant Login tokens only read /me and their owner's own records and cannot sync "
             "a district. Use a district-app token (Secure Sync), or set client_id and "
             "client_secret so the tap discovers every district token of your application."
         )
+        # The SDK's command line prints `errors`, not the message, for configuration errors.
+        super().__init__(message, errors=[message])

@@ -29,4 +29,3 @@ TestTapCleverStandard = get_tap_test_class(
         "page_size": 50,
     },
 )
-
