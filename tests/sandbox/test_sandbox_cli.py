@@ -16,7 +16,7 @@ from clever_sandbox.cli import main
 
 def test_serve_then_control_then_sigterm(tmp_path: Path, capsys) -> None:
     ready = tmp_path / "ready.json"
-    process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "clever_sandbox.cli", "serve", "--port", "0", "--users", "120",
          "--districts", "3", "--seed", "8", "--rate-limit", "50", "--ready-file", str(ready),
          "--fault", '{"kind": "status", "status": 503, "path": "/v3.1/terms", "times": 1}'],
