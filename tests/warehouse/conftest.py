@@ -14,8 +14,12 @@ MELTANO = Path(sys.executable).parent / "meltano"
 PLUGIN_VENVS = REPO_ROOT / ".meltano"
 
 
-def meltano_env(**overrides: str) -> dict[str, str]:
-    """The environment for a meltano command: the caller's, with Meltano's noise turned off."""
+def meltano_env(work_dir: Path | None = None, **overrides: str) -> dict[str, str]:
+    """The environment for a meltano command: the caller's, with Meltano's noise turned off.
+
+    With `work_dir`, dbt writes its artifacts and logs there instead of transform/, so a test
+    run does not race a developer's own dbt run.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
@@ -27,6 +31,10 @@ def meltano_env(**overrides: str) -> dict[str, str]:
         MELTANO_CLI_DISABLE_VERSION_CHECK="true",
         NO_COLOR="1",
     )
+    if work_dir is not None:
+        env.update(
+            DBT_TARGET_PATH=str(work_dir / "dbt-target"), DBT_LOG_PATH=str(work_dir / "dbt-logs")
+        )
     env.update(overrides)
     return env
 
@@ -34,7 +42,7 @@ def meltano_env(**overrides: str) -> dict[str, str]:
 def run_meltano(
     *args: str, env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess:
-    result = subprocess.run(  # noqa: S603 - fixed executable, arguments from the tests
+    result = subprocess.run(
         [str(MELTANO), *args],
         cwd=REPO_ROOT,
         env=env,

@@ -23,9 +23,10 @@ duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip inst
 
 @pytest.fixture(scope="module")
 def built(meltano_plugins, tmp_path_factory) -> tuple[Path, str]:
-    database = tmp_path_factory.mktemp("fixture") / "clever.duckdb"
-    env = meltano_env(CLEVER_DUCKDB_PATH=str(database))
-    subprocess.run(  # noqa: S603 - the project's meltano
+    work = tmp_path_factory.mktemp("fixture")
+    database = work / "clever.duckdb"
+    env = meltano_env(work, CLEVER_DUCKDB_PATH=str(database))
+    subprocess.run(
         [str(MELTANO), "invoke", "target-duckdb"],
         input="\n".join(fx.messages()) + "\n",
         cwd=REPO_ROOT,

@@ -67,7 +67,7 @@ def sandbox(tmp_path_factory) -> Iterator[Sandbox]:
     run_dir = tmp_path_factory.mktemp("sandbox")
     ready_file = run_dir / "ready.json"
     log = (run_dir / "sandbox.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - the project's own sandbox
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -116,6 +116,7 @@ def pipeline(meltano_plugins, sandbox, tmp_path_factory) -> Pipeline:
     work = tmp_path_factory.mktemp("pipeline")
     database = work / "clever.duckdb"
     env = meltano_env(
+        work,
         CLEVER_DUCKDB_PATH=str(database),
         TAP_CLEVER_API_URL=sandbox.base_url,
         TAP_CLEVER_OAUTH_URL=sandbox.base_url,
