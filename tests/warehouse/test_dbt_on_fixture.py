@@ -7,8 +7,10 @@ it in a warning test, never fail on it.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +23,16 @@ from .conftest import MELTANO, REPO_ROOT, meltano_env, run_meltano
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 
 
+@dataclass
+class Build:
+    database: Path
+    output: str
+    env: dict[str, str]
+    work: Path
+
+
 @pytest.fixture(scope="module")
-def built(meltano_plugins, tmp_path_factory) -> tuple[Path, str]:
+def built(meltano_plugins, tmp_path_factory) -> Build:
     work = tmp_path_factory.mktemp("fixture")
     database = work / "clever.duckdb"
     env = meltano_env(work, CLEVER_DUCKDB_PATH=str(database))
@@ -37,7 +47,7 @@ def built(meltano_plugins, tmp_path_factory) -> tuple[Path, str]:
         timeout=300,
     )
     result = run_meltano("invoke", "dbt-duckdb:build", env=env)
-    return database, result.stdout + result.stderr
+    return Build(database, result.stdout + result.stderr, env, work)
 
 
 def query(database: Path, sql: str, params: list[object] | None = None) -> list[tuple]:
@@ -46,14 +56,14 @@ def query(database: Path, sql: str, params: list[object] | None = None) -> list[
 
 
 def test_every_fixture_record_is_loaded(built):
-    database, _ = built
+    database = built.database
     for stream, records in fx.records().items():
         (count,) = query(database, f"select count(*) from raw_clever.{stream}")[0]  # noqa: S608
         assert count == len(records), stream
 
 
 def test_unparseable_values_are_counted_not_fatal(built):
-    _, output = built
+    output = built.output
     assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 ", output)
     warned = set(re.findall(r"WARN \d+ (parsed_where_present_\w+)", output))
     assert warned == {
@@ -66,7 +76,7 @@ def test_unparseable_values_are_counted_not_fatal(built):
 
 
 def test_students_are_typed(built):
-    database, _ = built
+    database = built.database
     rows = query(
         database,
         "select student_id, dob, ell_status, gifted_status, hispanic_ethnicity, grade"
@@ -80,7 +90,7 @@ def test_students_are_typed(built):
 
 
 def test_enrollment_and_term_dates(built):
-    database, _ = built
+    database = built.database
     enrollments = query(
         database,
         "select student_id, school_id, start_date, end_date from analytics.fct_student_enrollments"
@@ -100,7 +110,7 @@ def test_enrollment_and_term_dates(built):
 
 
 def test_multi_role_user_and_contacts(built):
-    database, _ = built
+    database = built.database
     roles = query(
         database,
         "select role from analytics.fct_user_roles where user_id = ? order by role",
@@ -128,7 +138,7 @@ def test_multi_role_user_and_contacts(built):
 
 
 def test_sections_and_events(built):
-    database, _ = built
+    database = built.database
     teachers = query(
         database,
         "select section_id, teacher_id, is_primary from analytics.fct_section_teachers"
@@ -156,3 +166,27 @@ def test_sections_and_events(built):
         ("users", "created", fx.CONTACT_V2),
     ]
     assert str(events[1][4]) == "2024-07-02 08:30:00"
+
+
+def test_every_model_and_column_is_documented(built):
+    """Each model has a description, and its documented columns are exactly its real ones."""
+    run_meltano("invoke", "dbt-duckdb:docs-generate", env=built.env)
+    target = built.work / "dbt-target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    problems = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "model":
+            continue
+        if not node["description"]:
+            problems.append(f"{unique_id}: no description")
+        actual = {column.lower() for column in catalog["nodes"][unique_id]["columns"]}
+        documented = {
+            name.lower() for name, column in node["columns"].items() if column.get("description")
+        }
+        if actual != documented:
+            problems.append(
+                f"{unique_id}: undocumented {sorted(actual - documented)},"
+                f" documented but absent {sorted(documented - actual)}"
+            )
+    assert not problems, "\n".join(problems)
