@@ -125,6 +125,30 @@ class CleverStream(RESTStream[ParseResult | None]):
                 request.params.setdefault(key, value)
         return request
 
+    def fetch_page(self, district_id: str, params: dict[str, t.Any]) -> Page:
+        """One page of this endpoint outside a sync (e.g. to probe the event feed), with the
+        same auth, pacing, retries and checks as the sync itself."""
+        self._district = district_id
+        request = HTTPRequest(
+            url=self.get_url({"district": district_id}),
+            headers={
+                **self.http_headers,
+                "Authorization": f"Bearer {self._tap.token_for(district_id)}",
+            },
+            params=params,
+        )
+        prepared = self.build_prepared_request(
+            method=request.method,
+            url=request.url,
+            params=request.encode_params(),
+            headers=request.headers,
+        )
+        try:
+            response = self.request_decorator(self._request)(prepared, {"district": district_id})
+        except (RetriableAPIError, requests.RequestException) as exc:
+            raise self._gave_up(exc) from None
+        return self.decode_page(response)
+
     # --- what came back -----------------------------------------------------------------------
 
     def get_new_paginator(self) -> CleverNextLinkPaginator:
@@ -249,21 +273,25 @@ class CleverStream(RESTStream[ParseResult | None]):
     # --- one district at a time ---------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        district_id = (context or {})["district"]
+        district_id = (context or {}).get("district")
+        if district_id is None:
+            return  # no district to read this run: the SDK syncs an empty context instead
         self._district = district_id
         try:
             yield from self.read_district(context)
         except CleverError as exc:
             self._fail_district(district_id, exc)
         except (RetriableAPIError, requests.RequestException) as exc:
-            detail = str(exc) if isinstance(exc, RetriableAPIError) else type(exc).__name__
-            failure = CleverConnectionError(
-                f"District {self._district_label()}: {self.name} still failing after "
-                f"{self.max_attempts} attempts ({detail}). Clever may be down "
-                "(https://status.clever.com) or api_url unreachable; rerun later: state is "
-                "kept up to the last complete page."
-            )
-            self._fail_district(district_id, failure)
+            self._fail_district(district_id, self._gave_up(exc))
+
+    def _gave_up(self, exc: Exception) -> CleverConnectionError:
+        detail = str(exc) if isinstance(exc, RetriableAPIError) else type(exc).__name__
+        return CleverConnectionError(
+            f"District {self._district_label()}: {self.name} still failing after "
+            f"{self.max_attempts} attempts ({detail}). Clever may be down "
+            "(https://status.clever.com) or api_url unreachable; rerun later: state is "
+            "kept up to the last complete page."
+        )
 
     def _fail_district(self, district_id: str, error: CleverError) -> None:
         # Emit the state reached so far (the last complete page) before anything else: the

@@ -107,6 +107,38 @@ def record_schema(spec_name: str) -> JSONSchema:
     return schema
 
 
+def snapshot_record_schema(spec_name: str) -> JSONSchema:
+    """A record type's schema as its snapshot stream emits it: tagged with its snapshot."""
+    schema = record_schema(spec_name)
+    schema["properties"]["_clever_snapshot_id"] = {
+        "type": "string",
+        "description": "The tap run's snapshot this record was read in (see the `snapshots` "
+        "stream); added by the tap.",
+    }
+    return schema
+
+
+def snapshots_schema() -> JSONSchema:
+    """JSON Schema of the tap's `snapshots` stream (one record per completed snapshot)."""
+    text: JSONSchema = {"type": "string"}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["district", "snapshot_id"],
+        "properties": {
+            "district": dict(_DISTRICT_ID),
+            "snapshot_id": {**text, "description": "Sortable id of the snapshot (its start)."},
+            "event_cursor": {
+                **text,
+                "description": 'Newest event id when the snapshot started ("" for an empty '
+                "feed): events after it are the changes to apply on top of the snapshot.",
+            },
+            "reason": {**text, "description": "Why the district was snapshotted in this run."},
+            "completed_at": {**text, "format": "date-time"},
+        },
+    }
+
+
 def event_schema() -> JSONSchema:
     """JSON Schema of an Events API event, with the tap-added `district`."""
     open_object: JSONSchema = {"type": ["object", "null"], "additionalProperties": True}

@@ -6,21 +6,45 @@ import typing as t
 from functools import cached_property
 from urllib.parse import ParseResult
 
+from singer_sdk import Stream
+
 from tap_clever.client import CleverStream
-from tap_clever.schema import event_schema, record_schema
+from tap_clever.errors import CleverAPIError
+from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
+from tap_clever.sync_plan import utc_now_iso
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from singer_sdk.helpers.types import Context
 
+    from tap_clever.tap import TapClever
 
-class DistrictsStream(CleverStream):
+
+class SnapshotStream(CleverStream):
+    """A record type read whole, for the districts whose plan this run is a snapshot.
+
+    Each record carries `_clever_snapshot_id`, the snapshot it was read in, so the warehouse can
+    tell the latest complete snapshot's records from those that silently left the source.
+    """
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        return [{"district": district_id} for district_id in self._tap.snapshot_district_ids()]
+
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        row["_clever_snapshot_id"] = self._tap.plan_for((context or {})["district"]).snapshot_id
+        return row
+
+
+class DistrictsStream(SnapshotStream):
     """The district a token belongs to (one record per district)."""
 
     name = "districts"
     path = "/districts"
-    schema = record_schema("District")
+    schema = snapshot_record_schema("District")
 
     def get_url_params(
         self, context: Context | None, next_page_token: ParseResult | None
@@ -32,45 +56,45 @@ class DistrictsStream(CleverStream):
     ) -> dict[str, t.Any] | None:
         # Later error messages name the district, not just its id.
         self._tap.remember_district_name(row["id"], row.get("name"))
-        return row
+        return super().post_process(row, context)
 
 
-class SchoolsStream(CleverStream):
+class SchoolsStream(SnapshotStream):
     name = "schools"
     path = "/schools"
-    schema = record_schema("School")
+    schema = snapshot_record_schema("School")
 
 
-class TermsStream(CleverStream):
+class TermsStream(SnapshotStream):
     name = "terms"
     path = "/terms"
-    schema = record_schema("Term")
+    schema = snapshot_record_schema("Term")
 
 
-class CoursesStream(CleverStream):
+class CoursesStream(SnapshotStream):
     name = "courses"
     path = "/courses"
-    schema = record_schema("Course")
+    schema = snapshot_record_schema("Course")
 
 
-class SectionsStream(CleverStream):
+class SectionsStream(SnapshotStream):
     name = "sections"
     path = "/sections"
-    schema = record_schema("Section")
+    schema = snapshot_record_schema("Section")
 
 
-class ResourcesStream(CleverStream):
+class ResourcesStream(SnapshotStream):
     name = "resources"
     path = "/resources"
-    schema = record_schema("Resource")
+    schema = snapshot_record_schema("Resource")
 
 
-class UsersStream(CleverStream):
+class UsersStream(SnapshotStream):
     """Every user with all their roles; `user_roles` narrows it to users holding those roles."""
 
     name = "users"
     path = "/users"
-    schema = record_schema("User")
+    schema = snapshot_record_schema("User")
 
     _role: str | None = None
 
@@ -124,3 +148,84 @@ class EventsStream(CleverStream):
         if bookmark:
             params["starting_after"] = bookmark
         return params
+
+    def read_district(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        yield from super().read_district(context)
+        # Read to the end of the feed: no event up to now can have expired unseen.
+        self.get_context_state(context)["synced_at"] = utc_now_iso()
+
+    # --- probing the feed for the sync plan (sync_plan.EventFeed) -----------------------------
+
+    def _first_id(self, district_id: str, params: dict[str, t.Any]) -> str | None:
+        data = self.fetch_page(district_id, params)["data"]
+        return str(data[0]["data"]["id"]) if data else None
+
+    def oldest_event_id(self, district_id: str) -> str | None:
+        return self._first_id(district_id, {"limit": 1})
+
+    def newest_event_id(self, district_id: str) -> str | None:
+        # `ending_before=last` is how Clever's own client libraries read the newest event; it
+        # is observed behaviour, not documented, so an answer that does not fit falls back to
+        # paging forward to the end of the feed.
+        try:
+            newest = self._first_id(district_id, {"ending_before": "last", "limit": 1})
+        except CleverAPIError:
+            newest = None
+        if newest is not None:
+            return newest
+        last: str | None = None
+        params: dict[str, t.Any] = {"limit": self.page_size}
+        while True:
+            data = self.fetch_page(district_id, params)["data"]
+            if not data:
+                return last
+            last = str(data[-1]["data"]["id"])
+            params = {"limit": self.page_size, "starting_after": last}
+
+    def knows_cursor(self, district_id: str, event_id: str) -> bool:
+        try:
+            self.fetch_page(district_id, {"starting_after": event_id, "limit": 1})
+        except CleverAPIError as exc:
+            if exc.status in {400, 404}:
+                return False
+            raise
+        return True
+
+
+class SnapshotsStream(Stream):
+    """One record per district snapshot completed in this run: which snapshot, from which event.
+
+    Synced last, once every snapshot stream has read the district without failing; its state
+    tells later runs that the district has a complete snapshot to build on.
+    """
+
+    name = "snapshots"
+    primary_keys: t.ClassVar[list[str]] = ["district", "snapshot_id"]
+    schema = snapshots_schema()
+
+    _tap: TapClever
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        return [{"district": district_id} for district_id in self._tap.snapshot_district_ids()]
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        district_id = (context or {}).get("district")
+        if district_id is None:
+            return  # no snapshot completed this run: the SDK syncs an empty context instead
+        plan = self._tap.plan_for(district_id)
+        record = {
+            "district": plan.district_id,
+            "snapshot_id": plan.snapshot_id,
+            "event_cursor": plan.event_cursor,
+            "reason": plan.reason,
+            "completed_at": utc_now_iso(),
+        }
+        self.get_context_state(context).update(
+            snapshot_id=plan.snapshot_id, event_cursor=plan.event_cursor
+        )
+        yield record
+
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        self._tap.raise_if_finished_with_failures(self)

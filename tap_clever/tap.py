@@ -6,16 +6,14 @@ import re
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_clever import districts, streams
 from tap_clever.errors import CleverDistrictsFailedError, CleverError
 from tap_clever.ratelimit import RateLimitTracker
-
-if t.TYPE_CHECKING:
-    from tap_clever.client import CleverStream
+from tap_clever.sync_plan import DistrictPlan, history_from_state, plan_district, utc_now_iso
 
 USER_ROLES = ["student", "teacher", "staff", "contact", "district_admin"]
 EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "courses", "resources"]
@@ -23,8 +21,9 @@ EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "cou
 # the 1200 a minute a token may make) for pages that still fit easily in memory (~15 MB of users).
 DEFAULT_PAGE_SIZE = 10000
 
-# The SDK syncs streams in name order whatever the order here.
-STREAM_TYPES: list[type[CleverStream]] = [
+# Synced in this order: the snapshot streams, then the events after the snapshot's cursor, then
+# `snapshots`, which records a district's snapshot as complete only once all the rest succeeded.
+STREAM_TYPES: list[type[Stream]] = [
     streams.DistrictsStream,
     streams.SchoolsStream,
     streams.TermsStream,
@@ -33,6 +32,7 @@ STREAM_TYPES: list[type[CleverStream]] = [
     streams.UsersStream,
     streams.ResourcesStream,
     streams.EventsStream,
+    streams.SnapshotsStream,
 ]
 
 
@@ -113,8 +113,14 @@ class TapClever(Tap):
         self._district_names: dict[str, str] = {}
         self._rate_limits: dict[str, RateLimitTracker] = {}
 
-    def discover_streams(self) -> list[CleverStream]:
+    def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        # The SDK orders streams by name; the sync needs the order of STREAM_TYPES.
+        ordered = sorted(super().streams.values(), key=lambda s: STREAM_TYPES.index(type(s)))
+        return {stream.name: stream for stream in ordered}
 
     # --- districts ----------------------------------------------------------------------------
 
@@ -165,7 +171,45 @@ class TapClever(Tap):
 
     def syncable_district_ids(self) -> list[str]:
         """Districts to read, less those that already failed in this run."""
-        return [d for d in self.district_access if d not in self._failures]
+        plans = self.district_plans
+        return [d for d in self.district_access if d in plans and d not in self._failures]
+
+    def snapshot_district_ids(self) -> list[str]:
+        """Districts whose plan this run is a full snapshot, less those that failed."""
+        return [d for d in self.syncable_district_ids() if self.district_plans[d].snapshot]
+
+    def plan_for(self, district_id: str) -> DistrictPlan:
+        return self.district_plans[district_id]
+
+    @cached_property
+    def district_plans(self) -> dict[str, DistrictPlan]:
+        """Snapshot or incremental, per district, decided once before the first request of
+        the first stream (so a snapshot's event cursor precedes all of its reads)."""
+        events = t.cast("streams.EventsStream", self.streams["events"])
+        snapshot_id = utc_now_iso()
+        plans: dict[str, DistrictPlan] = {}
+        for district_id in self.district_access:
+            try:
+                plan = plan_district(
+                    district_id,
+                    history_from_state(self.state, district_id),
+                    events,
+                    events_selected=events.selected,
+                    snapshot_id=snapshot_id,
+                )
+            except CleverError as exc:
+                self.district_failed(district_id, "events (sync plan)", exc)
+                continue
+            if plan.snapshot:
+                self.logger.info(
+                    "District %s: full snapshot (%s).",
+                    self.district_label(district_id),
+                    plan.reason,
+                )
+            else:
+                self.logger.info("District %s: %s.", self.district_label(district_id), plan.reason)
+            plans[district_id] = plan
+        return plans
 
     def token_for(self, district_id: str) -> str:
         return self.district_access[district_id].token
@@ -197,7 +241,7 @@ class TapClever(Tap):
         )
         self._failures[district_id] = f"{stream_name}: {error}"
 
-    def raise_if_finished_with_failures(self, stream: CleverStream) -> None:
+    def raise_if_finished_with_failures(self, stream: Stream) -> None:
         """After the last selected stream, fail the run if any district failed."""
         selected = [s for s in self.streams.values() if s.selected]
         if not self._failures or not selected or stream is not selected[-1]:

@@ -7,6 +7,7 @@ paging, `next` links that carry only `starting_after`) so each test can bend one
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import re
@@ -138,6 +139,13 @@ class SyncResult:
             m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
         ]
 
+    def clever_records(self, stream: str) -> list[dict[str, t.Any]]:
+        """The records without the tap's snapshot tag: what Clever sent, plus `district`."""
+        return [
+            {k: v for k, v in record.items() if k != "_clever_snapshot_id"}
+            for record in self.records(stream)
+        ]
+
     @property
     def final_state(self) -> dict[str, t.Any]:
         states = [m["value"] for m in self.messages if m["type"] == "STATE"]
@@ -160,7 +168,8 @@ def run_sync(
     error: BaseException | None = None
     with redirect_stdout(stdout), redirect_stderr(stderr):
         try:
-            tap = TapClever(config=config, state=state, catalog=catalog)
+            # The SDK updates the state it is given in place: keep the caller's copy intact.
+            tap = TapClever(config=config, state=copy.deepcopy(state), catalog=catalog)
             if streams is not None:
                 for name, stream in tap.streams.items():
                     stream.selected = name in streams

@@ -55,6 +55,7 @@ def test_discover_needs_no_credentials_and_no_network(tmp_path: Path) -> None:
         "courses",
         "resources",
         "events",
+        "snapshots",
     }
 
 

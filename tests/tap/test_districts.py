@@ -143,24 +143,24 @@ def test_a_district_failing_mid_run_is_named_and_skipped_for_later_streams(
 ) -> None:
     _two_districts(clever)
     for token, district in ((TOKEN_A, DISTRICT_A), (TOKEN_B, DISTRICT_B)):
-        clever.set_records(token, "courses", [{"id": object_id(9), "district": district}])
-    # The SDK syncs streams in name order: courses is the first, so B fails before the rest.
+        clever.set_records(token, "schools", [{"id": object_id(9), "district": district}])
+    # Streams sync districts, schools, ..., users, resources, events, snapshots: B fails early.
     httpserver.expect_oneshot_request(
-        "/v3.1/courses", headers={"Authorization": f"Bearer {TOKEN_B}"}
-    ).respond_with_json({"message": "Courses are not shared"}, status=404)
+        "/v3.1/schools", headers={"Authorization": f"Bearer {TOKEN_B}"}
+    ).respond_with_json({"message": "Schools are not shared"}, status=404)
 
     result = run_sync(
         {"api_url": clever.url, "district_tokens": [TOKEN_A, TOKEN_B]},
-        streams={"courses", "districts", "users", "events"},
+        streams={"districts", "schools", "users", "events", "snapshots"},
     )
 
     assert isinstance(result.error, CleverDistrictsFailedError)
     assert "'Brookside ISD'" in str(result.error)
-    assert "courses" in str(result.error)
-    assert "Courses are not shared" in str(result.error)
-    assert {c["district"] for c in result.records("courses")} == {DISTRICT_A}
-    # Later streams skip the failed district rather than loading half a snapshot, and its
-    # events bookmark is not created.
+    assert "schools" in str(result.error)
+    assert "Schools are not shared" in str(result.error)
+    assert {c["district"] for c in result.records("schools")} == {DISTRICT_A}
+    # Later streams skip the failed district rather than loading half a snapshot, its events
+    # bookmark is not created, and its snapshot is not recorded as complete.
     assert {u["district"] for u in result.records("users")} == {DISTRICT_A}
-    assert {d["id"] for d in result.records("districts")} == {DISTRICT_A}
     assert set(_bookmarks(result.final_state)) == {DISTRICT_A}
+    assert {s["district"] for s in result.records("snapshots")} == {DISTRICT_A}

@@ -35,7 +35,9 @@ def test_every_spec_field_is_in_the_stream_schema(
     catalog_schemas: dict[str, dict], stream: str, spec_name: str
 ) -> None:
     properties = catalog_schemas[stream]["properties"]
-    assert set(SPEC[spec_name]["properties"]) | {"district"} == set(properties)
+    assert set(SPEC[spec_name]["properties"]) | {"district", "_clever_snapshot_id"} == set(
+        properties
+    )
     assert catalog_schemas[stream]["additionalProperties"] is True
 
 
@@ -107,6 +109,22 @@ def test_event_schema() -> None:
 def test_streams_keys_and_replication(catalog_schemas: dict[str, dict]) -> None:
     tap = TapClever(config={})
     for name, stream in tap.streams.items():
-        assert list(stream.primary_keys) == ["id"]
+        expected_keys = ["district", "snapshot_id"] if name == "snapshots" else ["id"]
+        assert list(stream.primary_keys) == expected_keys
         assert stream.replication_key == ("id" if name == "events" else None)
-    assert set(tap.streams) == set(STREAM_SPECS) | {"events"}
+    assert set(tap.streams) == set(STREAM_SPECS) | {"events", "snapshots"}
+
+
+def test_streams_sync_in_dependency_order() -> None:
+    # Snapshots first, then the events after their cursor, then the completion records.
+    assert list(TapClever(config={}).streams) == [
+        "districts",
+        "schools",
+        "terms",
+        "courses",
+        "sections",
+        "users",
+        "resources",
+        "events",
+        "snapshots",
+    ]

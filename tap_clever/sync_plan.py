@@ -1,0 +1,129 @@
+"""Per district and per run: read a full snapshot, or only the events since the last run?
+
+Clever's guidance is to take the initial sync (and any resync) from the Data API and keep up
+with the Events API afterwards. A district is synced incrementally (events only) when it has a
+completed snapshot, its events bookmark can still be trusted, and the events stream is selected.
+Otherwise it is snapshotted: the newest event id is recorded *before* the first snapshot
+request, so the events read afterwards cover every change made while the snapshot was read
+(applying one the snapshot already reflects changes nothing, as Clever's events are full
+records).
+
+A bookmark can no longer be trusted when Clever may have dropped events after it: Clever keeps
+events 30 days, so when the district was last read more than 30 days ago, when the oldest event
+still in the feed is newer than the bookmark, or when Clever rejects the bookmark as a cursor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: Clever keeps events this long; a district not read for longer must be resynced.
+EVENT_RETENTION = dt.timedelta(days=30)
+
+
+class EventFeed(Protocol):
+    """What the plan needs to know of a district's event feed."""
+
+    def oldest_event_id(self, district_id: str) -> str | None: ...
+
+    def newest_event_id(self, district_id: str) -> str | None: ...
+
+    def knows_cursor(self, district_id: str, event_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class DistrictPlan:
+    """What one district's run does, and why (the reason is logged)."""
+
+    district_id: str
+    snapshot: bool
+    reason: str
+    #: Identifies this run's snapshot (sortable: an ISO timestamp); None when incremental.
+    snapshot_id: str | None = None
+    #: The newest event id when the snapshot started ("" for an empty feed).
+    event_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class DistrictHistory:
+    """What the state says about a district's earlier runs."""
+
+    snapshot_id: str | None = None
+    event_cursor: str | None = None
+    bookmark: str | None = None
+    synced_at: str | None = None
+
+
+def _partition(state: Mapping[str, Any], stream: str, district_id: str) -> Mapping[str, Any]:
+    partitions = state.get("bookmarks", {}).get(stream, {}).get("partitions", [])
+    for partition in partitions:
+        if partition.get("context", {}).get("district") == district_id:
+            return dict(partition)
+    return {}
+
+
+def history_from_state(state: Mapping[str, Any], district_id: str) -> DistrictHistory:
+    """Read a district's last completed snapshot and events bookmark from the tap state."""
+    snapshot = _partition(state, "snapshots", district_id)
+    events = _partition(state, "events", district_id)
+    return DistrictHistory(
+        snapshot_id=snapshot.get("snapshot_id"),
+        event_cursor=snapshot.get("event_cursor"),
+        bookmark=events.get("replication_key_value")
+        or events.get("progress_markers", {}).get("replication_key_value"),
+        synced_at=events.get("synced_at"),
+    )
+
+
+def utc_now_iso() -> str:
+    return (
+        dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
+
+
+def plan_district(
+    district_id: str,
+    history: DistrictHistory,
+    feed: EventFeed,
+    *,
+    events_selected: bool,
+    snapshot_id: str,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+) -> DistrictPlan:
+    """Decide one district's run; a snapshot plan reads the event cursor before returning."""
+
+    def snapshot(reason: str) -> DistrictPlan:
+        cursor = feed.newest_event_id(district_id) if events_selected else None
+        return DistrictPlan(
+            district_id, True, reason, snapshot_id=snapshot_id, event_cursor=cursor or ""
+        )
+
+    if not events_selected:
+        return snapshot("the events stream is not selected, so every run reads a full snapshot")
+    if not history.snapshot_id:
+        return snapshot("first sync of this district (or a full refresh)")
+    if history.synced_at:
+        last = dt.datetime.fromisoformat(history.synced_at.replace("Z", "+00:00"))
+        if now() - last > EVENT_RETENTION:
+            days = (now() - last).days
+            return snapshot(
+                f"last read {days} days ago, and Clever keeps events for 30 days: changes may "
+                "be missing from the feed, so the district is resynced from a full snapshot"
+            )
+    cursor = history.bookmark or history.event_cursor or ""
+    oldest = feed.oldest_event_id(district_id)
+    if cursor and oldest and oldest > cursor:
+        return snapshot(
+            f"the bookmark {cursor} is older than the oldest event Clever still keeps "
+            f"({oldest}): events after it have expired, so the district is resynced from a "
+            "full snapshot"
+        )
+    if cursor and not feed.knows_cursor(district_id, cursor):
+        return snapshot(
+            f"Clever no longer accepts the bookmark {cursor} as a cursor, so the district is "
+            "resynced from a full snapshot"
+        )
+    return DistrictPlan(district_id, False, "incremental: events after the bookmark")
