@@ -90,6 +90,8 @@ dbt_started = next(
 print(f"   extract+load {dbt_started - started:.1f} s, dbt build {finished - dbt_started:.1f} s,"
       f" total {finished - started:.1f} s (log: {log_file})")
 PY
+# dbt's tally of models and tests (warnings are data-quality findings, listed in the log).
+grep -o 'Done\. PASS=.*' "$log_file" | sed 's/^/   dbt build: /' | tail -n 1
 
 echo
 if .venv/bin/python -c 'import duckdb' 2>/dev/null; then
