@@ -449,15 +449,46 @@ def records() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def messages(time_extracted: str = "2024-07-04T00:00:00+00:00") -> Iterator[str]:
-    """SCHEMA, RECORD and STATE lines for every stream, as the tap would print them."""
+SNAPSHOT_STREAMS = ("districts", "schools", "terms", "courses", "sections", "users", "resources")
+FIRST_SNAPSHOT = "2024-07-04T00:00:00.000000Z"
+SNAPSHOTS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "district": STRING,
+        "snapshot_id": STRING,
+        "event_cursor": NULLABLE_STRING,
+        "reason": NULLABLE_STRING,
+        "completed_at": TIMESTAMP,
+    },
+}
+
+
+def messages(
+    snapshot_id: str = FIRST_SNAPSHOT,
+    *,
+    without_ids: frozenset[str] = frozenset(),
+    completed: bool = True,
+) -> Iterator[str]:
+    """SCHEMA, RECORD and STATE lines for every stream, as the tap prints them for one snapshot.
+
+    Each snapshot record carries `_clever_snapshot_id`; when `completed`, a `snapshots` record
+    per district follows, as the tap writes once a district's snapshot read without failing.
+    `without_ids` leaves records out, as if they had left Clever since the last snapshot.
+    """
+    time_extracted = snapshot_id.replace("Z", "+00:00")
     for stream, stream_records in records().items():
-        properties = SCHEMAS[stream]
+        properties = dict(SCHEMAS[stream])
+        if stream in SNAPSHOT_STREAMS:
+            properties["_clever_snapshot_id"] = STRING
         schema = {"type": "object", "additionalProperties": True, "properties": properties}
         yield json.dumps(
             {"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": ["id"]}
         )
         for record in stream_records:
+            if record["id"] in without_ids:
+                continue
+            if stream in SNAPSHOT_STREAMS:
+                record = {**record, "_clever_snapshot_id": snapshot_id}
             yield json.dumps(
                 {
                     "type": "RECORD",
@@ -468,17 +499,30 @@ def messages(time_extracted: str = "2024-07-04T00:00:00+00:00") -> Iterator[str]
             )
     yield json.dumps(
         {
-            "type": "STATE",
-            "value": {
-                "bookmarks": {
-                    "events": {
-                        "replication_key": "id",
-                        "replication_key_value": "6100000000000000000000a3",
-                    }
-                }
-            },
+            "type": "SCHEMA",
+            "stream": "snapshots",
+            "schema": SNAPSHOTS_SCHEMA,
+            "key_properties": ["district", "snapshot_id"],
         }
     )
+    for district in (DISTRICT_A, DISTRICT_B) if completed else ():
+        snapshot = {
+            "district": district,
+            "snapshot_id": snapshot_id,
+            "event_cursor": "",
+            "reason": "fixture",
+            "completed_at": snapshot_id,
+        }
+        yield json.dumps(
+            {
+                "type": "RECORD",
+                "stream": "snapshots",
+                "record": snapshot,
+                "time_extracted": time_extracted,
+            }
+        )
+    bookmark = {"replication_key": "id", "replication_key_value": "6100000000000000000000a3"}
+    yield json.dumps({"type": "STATE", "value": {"bookmarks": {"events": bookmark}}})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,20 +32,45 @@ class Build:
     work: Path
 
 
-@pytest.fixture(scope="module")
-def built(meltano_plugins, tmp_path_factory) -> Build:
-    work = tmp_path_factory.mktemp("fixture")
-    database = work / "clever.duckdb"
-    env = meltano_env(work, CLEVER_DUCKDB_PATH=str(database))
+def load(env: dict[str, str], messages: Iterator[str]) -> None:
     subprocess.run(
         [str(MELTANO), "invoke", "target-duckdb"],
-        input="\n".join(fx.messages()) + "\n",
+        input="\n".join(messages) + "\n",
         cwd=REPO_ROOT,
         env=env,
         text=True,
         capture_output=True,
         check=True,
         timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(meltano_plugins, tmp_path_factory) -> Build:
+    work = tmp_path_factory.mktemp("fixture")
+    database = work / "clever.duckdb"
+    env = meltano_env(work, CLEVER_DUCKDB_PATH=str(database))
+    load(env, fx.messages())
+    result = run_meltano("invoke", "dbt-duckdb:build", env=env)
+    return Build(database, result.stdout + result.stderr, env, work)
+
+
+@pytest.fixture(scope="module")
+def resnapshotted(meltano_plugins, tmp_path_factory) -> Build:
+    """Three snapshots into one database: the second lacks STAFF_1 (it left Clever), the third
+    lacks TEACHER_2 and did not complete (a district failed mid-way)."""
+    work = tmp_path_factory.mktemp("resnapshotted")
+    database = work / "clever.duckdb"
+    env = meltano_env(work, CLEVER_DUCKDB_PATH=str(database))
+    load(env, fx.messages())
+    load(env, fx.messages("2024-07-05T00:00:00.000000Z", without_ids=frozenset({fx.STAFF_1})))
+    load(
+        env,
+        fx.messages(
+            "2024-07-06T00:00:00.000000Z",
+            without_ids=frozenset({fx.STAFF_1, fx.TEACHER_2}),
+            completed=False,
+        ),
     )
     result = run_meltano("invoke", "dbt-duckdb:build", env=env)
     return Build(database, result.stdout + result.stderr, env, work)
@@ -190,3 +216,25 @@ def test_every_model_and_column_is_documented(built):
                 f" documented but absent {sorted(documented - actual)}"
             )
     assert not problems, "\n".join(problems)
+
+
+def test_records_that_left_clever_leave_the_marts(resnapshotted):
+    """The latest complete snapshot decides: STAFF_1, missing from it, is gone; TEACHER_2,
+    missing only from a later snapshot that did not complete, stays."""
+    database = resnapshotted.database
+    assert "ERROR=0" in resnapshotted.output
+    (raw_users,) = query(database, "select count(*) from raw_clever.users")[0]
+    assert raw_users == len(fx.records()["users"])  # the raw table keeps every record seen
+    users = {user_id for (user_id,) in query(database, "select user_id from analytics.dim_users")}
+    assert fx.STAFF_1 not in users
+    assert fx.TEACHER_2 in users
+    assert users == {user["id"] for user in fx.records()["users"]} - {fx.STAFF_1}
+    assert query(database, "select staff_id from analytics.dim_staff") == []
+    assert query(
+        database,
+        "select district_id, snapshot_id from intermediate.int_clever__latest_snapshots"
+        " order by district_id",
+    ) == [
+        (fx.DISTRICT_A, "2024-07-05T00:00:00.000000Z"),
+        (fx.DISTRICT_B, "2024-07-05T00:00:00.000000Z"),
+    ]

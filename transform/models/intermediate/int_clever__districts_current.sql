@@ -1,6 +1,2 @@
--- Current state of each district: the latest loaded version of every record, less records the
--- loader marked deleted. Events are applied here later (snapshot + newer events, in event-id
--- order), so every mart reads districts through this model, never from staging.
-select *
-from {{ ref('stg_clever__districts') }}
-where deleted_at is null
+-- Current state of each district: see the clever_current_records macro.
+{{ clever_current_records(ref('stg_clever__districts'), ref('int_clever__latest_snapshots')) }}

@@ -1,6 +1,2 @@
--- Current state of each user: the latest loaded version of every record, less records the
--- loader marked deleted. Events are applied here later (snapshot + newer events, in event-id
--- order), so every mart reads users through this model, never from staging.
-select *
-from {{ ref('stg_clever__users') }}
-where deleted_at is null
+-- Current state of each user: see the clever_current_records macro.
+{{ clever_current_records(ref('stg_clever__users'), ref('int_clever__latest_snapshots')) }}

@@ -25,6 +25,8 @@ renamed as (
         cast(last_attendance_sync as timestamp) as last_attendance_sync_at,
         cast(pause_start as timestamp) as pause_start_at,
         cast(pause_end as timestamp) as pause_end_at,
+        -- The tap's snapshot this version was read in (sortable: the snapshot's start).
+        _clever_snapshot_id as snapshot_id,
         _sdc_extracted_at as extracted_at,
         _sdc_batched_at as loaded_at,
         {{ clever_timestamp('_sdc_deleted_at') }} as deleted_at

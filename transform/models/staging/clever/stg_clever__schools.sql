@@ -26,6 +26,8 @@ renamed as (
         ext,
         cast(created as timestamp) as created_at,
         cast(last_modified as timestamp) as last_modified_at,
+        -- The tap's snapshot this version was read in (sortable: the snapshot's start).
+        _clever_snapshot_id as snapshot_id,
         _sdc_extracted_at as extracted_at,
         _sdc_batched_at as loaded_at,
         {{ clever_timestamp('_sdc_deleted_at') }} as deleted_at
