@@ -25,6 +25,10 @@ if [ ! -x .venv/bin/meltano ]; then
   [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e '.[dev]'
+  if [ ! -x .venv/bin/meltano ]; then
+    echo "meltano is missing from the project's dev extra (pyproject.toml)" >&2
+    exit 1
+  fi
 fi
 
 echo "== meltano install (plugin virtual environments under .meltano/)"
