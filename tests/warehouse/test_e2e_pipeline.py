@@ -443,3 +443,34 @@ def test_dbt_build_twice_gives_the_same_tables(pipeline):
     assert after.keys() == before.keys()
     for table, rows in before.items():
         assert after[table] == rows, f"analytics.{table} changed on the second build"
+
+
+def post_changes(sandbox: Sandbox, random_changes: int, seed: int) -> list[dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 - local sandbox
+        f"{sandbox.base_url}/_sandbox/changes",
+        data=json.dumps({"random": random_changes, "seed": seed}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return json.loads(response.read())["events"]
+
+
+def test_a_second_run_reads_the_new_events(pipeline, sandbox):
+    """Runs last in this module: it changes the sandbox. With the first run's state, the tap
+    reads the events since its bookmark (and no new snapshot), and the loader adds them."""
+    new_events = post_changes(sandbox, random_changes=15, seed=3)
+    assert new_events
+    run_meltano(
+        "--environment=sandbox",
+        "run",
+        "tap-clever",
+        "target-duckdb",
+        "dbt-duckdb:build",
+        env=pipeline.env,
+    )
+    event_ids = ids(pipeline.database, "fct_events", "event_id")
+    assert event_ids == {event["id"] for event in sandbox.events()}
+    assert {event["id"] for event in new_events} <= event_ids
+    (snapshots,) = query(pipeline.database, "select count(*) from raw_clever.snapshots")[0]
+    assert snapshots == len(sandbox.info["districts"])  # still the first run's snapshots
