@@ -12,9 +12,9 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 
 echo "== ruff"
-.venv/bin/ruff check tap_clever clever_sandbox tests benchmarks
-.venv/bin/ruff format --check tap_clever clever_sandbox tests benchmarks
+.venv/bin/ruff check tap_clever clever_sandbox tests benchmarks scripts loaders
+.venv/bin/ruff format --check tap_clever clever_sandbox tests benchmarks scripts loaders
 echo "== mypy"
-.venv/bin/mypy tap_clever clever_sandbox
+.venv/bin/mypy tap_clever clever_sandbox scripts loaders/target-duckdb-clever/target_duckdb_clever
 echo "== pytest"
 .venv/bin/pytest "$@"
