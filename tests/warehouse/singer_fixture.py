@@ -509,7 +509,9 @@ def messages(
         snapshot = {
             "district": district,
             "snapshot_id": snapshot_id,
-            "event_cursor": "",
+            # The fixture's events happened before its snapshot: the snapshot already reflects
+            # them, so its cursor is the newest event and none of them applies on top.
+            "event_cursor": "6100000000000000000000a3",
             "reason": "fixture",
             "completed_at": snapshot_id,
         }

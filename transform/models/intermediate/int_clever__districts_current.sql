@@ -1,2 +1,3 @@
--- Current state of each district: see the clever_current_records macro.
-{{ clever_current_records(ref('stg_clever__districts'), ref('int_clever__latest_snapshots')) }}
+-- Current state of each district: the latest complete snapshot plus the events after it (see the
+-- clever_current_records macro).
+{{ clever_current_records('districts', 'district_id') }}

@@ -1,2 +1,3 @@
--- Current state of each school: see the clever_current_records macro.
-{{ clever_current_records(ref('stg_clever__schools'), ref('int_clever__latest_snapshots')) }}
+-- Current state of each school: the latest complete snapshot plus the events after it (see the
+-- clever_current_records macro).
+{{ clever_current_records('schools', 'school_id') }}

@@ -1,2 +1,3 @@
--- Current state of each term: see the clever_current_records macro.
-{{ clever_current_records(ref('stg_clever__terms'), ref('int_clever__latest_snapshots')) }}
+-- Current state of each term: the latest complete snapshot plus the events after it (see the
+-- clever_current_records macro).
+{{ clever_current_records('terms', 'term_id') }}

@@ -1,13 +1,12 @@
+-- Raw courses, typed and renamed; the columns are defined once, in clever_courses_fields
+-- (macros/clever_records.sql), which also reads the same record out of an event.
 with source as (
     select * from {{ source('clever', 'courses') }}
 ),
 
 renamed as (
     select
-        id as course_id,
-        district as district_id,
-        {{ clever_text('name') }} as name,
-        {{ clever_text('number') }} as number,
+        {{ clever_courses_fields('raw') }},
         -- The tap's snapshot this version was read in (sortable: the snapshot's start).
         _clever_snapshot_id as snapshot_id,
         _sdc_extracted_at as extracted_at,

@@ -1,19 +1,12 @@
+-- Raw users, typed and renamed; the columns are defined once, in clever_users_fields
+-- (macros/clever_records.sql), which also reads the same record out of an event.
 with source as (
     select * from {{ source('clever', 'users') }}
 ),
 
 renamed as (
     select
-        id as user_id,
-        district as district_id,
-        {{ clever_text('email') }} as email,
-        {{ clever_text("name ->> 'first'") }} as first_name,
-        {{ clever_text("name ->> 'middle'") }} as middle_name,
-        {{ clever_text("name ->> 'last'") }} as last_name,
-        -- One object per role held; unnested in int_clever__user_roles.
-        roles,
-        cast(created as timestamp) as created_at,
-        cast(last_modified as timestamp) as last_modified_at,
+        {{ clever_users_fields('raw') }},
         -- The tap's snapshot this version was read in (sortable: the snapshot's start).
         _clever_snapshot_id as snapshot_id,
         _sdc_extracted_at as extracted_at,
