@@ -72,11 +72,8 @@ def floor_run(base_url: str, token: str, page_size: int) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[float, int]:
-    """Run the tap on users only, to /dev/null; return wall seconds and peak RSS in KiB."""
-    config = workdir / "config.json"
-    settings = {"api_url": base_url, "auth_token": token, "page_size": page_size}
-    config.write_text(json.dumps(settings))
+def users_only_catalog(config: Path, workdir: Path) -> Path:
+    """The tap's catalog with only the users stream selected."""
     catalog = json.loads(
         subprocess.run(
             [str(BIN / "tap-clever"), "--config", str(config), "--discover"],
@@ -90,6 +87,15 @@ def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[f
                 entry["metadata"]["selected"] = stream["tap_stream_id"] == "users"
     catalog_path = workdir / "catalog.json"
     catalog_path.write_text(json.dumps(catalog))
+    return catalog_path
+
+
+def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[float, int]:
+    """Run the tap on users only, to /dev/null; return wall seconds and peak RSS in KiB."""
+    config = workdir / "config.json"
+    settings = {"api_url": base_url, "auth_token": token, "page_size": page_size}
+    config.write_text(json.dumps(settings))
+    catalog_path = users_only_catalog(config, workdir)
     started = time.perf_counter()
     with Path(os.devnull).open("wb") as devnull:
         process = subprocess.Popen(
