@@ -9,7 +9,8 @@ start-up included):
 - **dlt**: `benchmarks/dlt_clever_users.py` (dlt's RESTClient following Clever's next links,
   then dlt's normalize and load into DuckDB), in a virtual environment that has dlt:
 
-    python3 -m venv /tmp/dlt-venv && /tmp/dlt-venv/bin/pip install "dlt[duckdb]==1.31.0" duckdb==2.0.0
+    python3 -m venv /tmp/dlt-venv
+    /tmp/dlt-venv/bin/pip install "dlt[duckdb]==1.31.0" duckdb==2.0.0
     .venv/bin/python benchmarks/compare_dlt.py --users 50000 --dlt-python /tmp/dlt-venv/bin/python
 """
 

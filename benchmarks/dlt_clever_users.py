@@ -44,9 +44,7 @@ def main() -> None:
     )
 
     # Nested objects stay JSON (as in tap-clever's raw tables): dlt's fastest setting here.
-    @dlt.resource(
-        name="users", primary_key="id", write_disposition="replace", max_table_nesting=0
-    )
+    @dlt.resource(name="users", primary_key="id", write_disposition="replace", max_table_nesting=0)
     def users() -> Any:
         for page in client.paginate("/v3.1/users", params={"limit": args.page_size}):
             yield [item["data"] for item in page]
