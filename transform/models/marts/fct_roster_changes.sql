@@ -1,0 +1,131 @@
+-- One row per change of a student's place in the roster, from the Clever event history: a
+-- student joined or left a section (a section's `students` list changed, or the section was
+-- created or deleted), or joined or left a school (the student's primary `school` changed, or
+-- the student was created or deleted). Answers "when did this student change school / leave
+-- this section". Built from every event ever loaded (fct_events), not only those after the
+-- latest snapshot, so the history outlives resyncs; ordered by event id (Clever's feed order),
+-- `changed_at` is the event's time. What changed is read from each event itself: an update's
+-- `previous_attributes` holds the old value of every changed field, so no event depends on an
+-- earlier one having been loaded.
+with events as (
+    select * from {{ ref('int_clever__events') }}
+    where record_type in ('sections', 'users')
+),
+
+section_events as (
+    select
+        event_id,
+        district_id,
+        created_at,
+        event_type,
+        action,
+        object_id as section_id,
+        {{ clever_text("object ->> 'school'") }} as school_id,
+        {{ clever_id_list("object -> 'students'") }} as students_after,
+        -- NULL when the update did not touch the roster.
+        case when json_exists(previous_attributes, '$.students')
+            then {{ clever_id_list("previous_attributes -> 'students'") }}
+        end as students_before
+    from events
+    where record_type = 'sections'
+),
+
+section_joins as (
+    select section_events.*, student.student_id, 'joined' as change
+    from section_events,
+        unnest(section_events.students_after) as student (student_id)
+    where action = 'created'
+        or (
+            action = 'updated'
+            and students_before is not null
+            and not list_contains(students_before, student.student_id)
+        )
+),
+
+section_leaves as (
+    select section_events.*, student.student_id, 'left' as change
+    from section_events,
+        unnest(coalesce(section_events.students_before, section_events.students_after))
+            as student (student_id)
+    where action = 'deleted'
+        or (
+            action = 'updated'
+            and students_before is not null
+            and not list_contains(students_after, student.student_id)
+        )
+),
+
+section_changes as (
+    select
+        event_id, district_id, created_at, event_type, student_id,
+        'section' as scope, section_id, school_id, change
+    from section_joins
+    union all
+    select
+        event_id, district_id, created_at, event_type, student_id,
+        'section' as scope, section_id, school_id, change
+    from section_leaves
+),
+
+student_events as (
+    select
+        event_id,
+        district_id,
+        created_at,
+        event_type,
+        action,
+        object_id as student_id,
+        {{ clever_text("object -> 'roles' -> 'student' ->> 'school'") }} as school_after,
+        -- Only an update whose previous_attributes carry the student's school changed it.
+        json_exists(previous_attributes, '$.roles.student.school') as school_changed,
+        {{ clever_text("previous_attributes -> 'roles' -> 'student' ->> 'school'") }} as school_before
+    from events
+    where record_type = 'users'
+        and json_exists(object, '$.roles.student')
+),
+
+school_changes as (
+    select
+        event_id, district_id, created_at, event_type, student_id,
+        'school' as scope, null as section_id, school_after as school_id, 'joined' as change
+    from student_events
+    where school_after is not null
+        and (
+            action = 'created'
+            or (action = 'updated' and school_changed and school_before is distinct from school_after)
+        )
+    union all
+    select
+        event_id, district_id, created_at, event_type, student_id,
+        'school' as scope, null as section_id,
+        case when action = 'deleted' then school_after else school_before end as school_id,
+        'left' as change
+    from student_events
+    where (action = 'deleted' and school_after is not null)
+        or (
+            action = 'updated'
+            and school_changed
+            and school_before is not null
+            and school_before is distinct from school_after
+        )
+),
+
+roster_changes as (
+    select * from section_changes
+    union all
+    select * from school_changes
+)
+
+select
+    {{ clever_surrogate_key(['event_id', 'scope', 'student_id', 'change']) }} as roster_change_id,
+    event_id,
+    created_at as changed_at,
+    district_id,
+    student_id,
+    scope,
+    cast(section_id as varchar) as section_id,
+    school_id,
+    change,
+    event_type
+from roster_changes
+where student_id is not null
