@@ -97,9 +97,11 @@ def plan_district(
 
     def snapshot(reason: str) -> DistrictPlan:
         cursor = feed.newest_event_id(district_id) if events_selected else None
-        return DistrictPlan(
-            district_id, True, reason, snapshot_id=snapshot_id, event_cursor=cursor or ""
-        )
+        # An empty feed (nothing happened for 30 days) still must not let events loaded by
+        # earlier runs count as changes after this snapshot: every event Clever writes from now
+        # on sorts after the last one this district's state knows.
+        cursor = cursor or history.bookmark or history.event_cursor or ""
+        return DistrictPlan(district_id, True, reason, snapshot_id=snapshot_id, event_cursor=cursor)
 
     if not events_selected:
         return snapshot("the events stream is not selected, so every run reads a full snapshot")

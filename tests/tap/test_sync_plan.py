@@ -66,6 +66,15 @@ def test_empty_feed_gives_an_empty_cursor() -> None:
     assert plan(DistrictHistory(), FakeFeed(oldest=None, newest=None)).event_cursor == ""
 
 
+def test_a_resync_over_an_empty_feed_keeps_the_last_known_event_as_cursor() -> None:
+    # Everything expired: the events loaded by earlier runs must not count as new changes.
+    history = DistrictHistory(**{**COMPLETE.__dict__, "synced_at": "2026-09-01T00:00:00Z"})
+    result = plan(history, FakeFeed(oldest=None, newest=None))
+
+    assert result.snapshot
+    assert result.event_cursor == COMPLETE.bookmark
+
+
 def test_complete_snapshot_and_fresh_bookmark_go_incremental() -> None:
     feed = FakeFeed()
     result = plan(COMPLETE, feed)
