@@ -15,8 +15,8 @@
     the full record after the change. A record without a delta keeps its base row.
     Applying an event the snapshot already reflects changes nothing, because the event's
     object is the whole record; so does loading an event twice (the loader upserts on its id).
-    A district without a completed snapshot, or whose feed was empty at snapshot time, takes
-    all of its events.
+    A district without a completed snapshot takes all of its events; a snapshot taken over an
+    empty feed (no cursor) takes the events read after it started.
 
     record_type: Clever's record type (`users`); key: the id column of the staged rows. -#}
 {% macro clever_current_records(record_type, key) -%}
@@ -52,8 +52,16 @@ deltas as (
     where events.record_type = '{{ record_type }}'
         and events.object_id is not null
         and (
-            coalesce(latest_snapshots.event_cursor, '') = ''
-            or events.event_id > latest_snapshots.event_cursor
+            latest_snapshots.snapshot_id is null
+            or events.event_id > nullif(latest_snapshots.event_cursor, '')
+            -- No cursor: the feed was empty when the snapshot started (and the tap had no
+            -- bookmark to fall back on, e.g. --full-refresh), so every event Clever wrote
+            -- since is newer; events earlier runs loaded are not, and were read before the
+            -- snapshot started (both times are the tap's clock).
+            or (
+                coalesce(latest_snapshots.event_cursor, '') = ''
+                and events.extracted_at >= try_cast(latest_snapshots.snapshot_id as timestamp)
+            )
         )
 ),
 
