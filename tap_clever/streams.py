@@ -149,10 +149,36 @@ class EventsStream(CleverStream):
             params["starting_after"] = bookmark
         return params
 
+    @cached_property
+    def user_roles(self) -> frozenset[str]:
+        return frozenset(self.config.get("user_roles") or [])
+
+    def is_in_scope(self, event: dict[str, t.Any]) -> bool:
+        """With `user_roles` set, a users event counts if the user holds one of those roles
+        after the change or held one before it (so a role dropped still reaches the
+        warehouse); every other event counts."""
+        if not self.user_roles or not str(event.get("type", "")).startswith("users."):
+            return True
+        data = event.get("data") or {}
+        for state in (data.get("object"), data.get("previous_attributes")):
+            roles = (state or {}).get("roles")
+            if isinstance(roles, dict) and self.user_roles & roles.keys():
+                return True
+        return False
+
     def read_district(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        yield from super().read_district(context)
+        last_read: str | None = None
+        for event in super().read_district(context):
+            last_read = event["id"]
+            if self.is_in_scope(event):
+                yield event
+        state = self.get_context_state(context)
+        # Events left out by `user_roles` still move the bookmark: they were read, on purpose
+        # not loaded, and must not hold the bookmark back until Clever expires them.
+        if last_read and last_read > (state.get("replication_key_value") or ""):
+            state.update(replication_key="id", replication_key_value=last_read)
         # Read to the end of the feed: no event up to now can have expired unseen.
-        self.get_context_state(context)["synced_at"] = utc_now_iso()
+        state["synced_at"] = utc_now_iso()
 
     # --- probing the feed for the sync plan (sync_plan.EventFeed) -----------------------------
 

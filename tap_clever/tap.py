@@ -186,6 +186,7 @@ class TapClever(Tap):
         """Snapshot or incremental, per district, decided once before the first request of
         the first stream (so a snapshot's event cursor precedes all of its reads)."""
         events = t.cast("streams.EventsStream", self.streams["events"])
+        self._check_event_record_types(events)
         snapshot_id = utc_now_iso()
         plans: dict[str, DistrictPlan] = {}
         for district_id in self.district_access:
@@ -225,6 +226,27 @@ class TapClever(Tap):
     def district_label(self, district_id: str) -> str:
         name = self._district_names.get(district_id)
         return f"'{name}' ({district_id})" if name else district_id
+
+    def _check_event_record_types(self, events: Stream) -> None:
+        """Refuse an `event_record_types` that would leave a selected record type stale: its
+        snapshot is read only on a district's first run, and its changes would be skipped."""
+        wanted = self.config.get("event_record_types")
+        if not wanted or not events.selected:
+            return
+        stale = [
+            stream.name
+            for stream in self.streams.values()
+            if isinstance(stream, streams.SnapshotStream)
+            and stream.selected
+            and stream.name not in wanted
+        ]
+        if stale:
+            msg = (
+                f"event_record_types leaves out {', '.join(stale)}, whose streams are selected: "
+                "after the first snapshot their changes would never reach the warehouse. Add "
+                "them to event_record_types, or deselect those streams."
+            )
+            raise CleverError(msg)
 
     # --- failures -----------------------------------------------------------------------------
 

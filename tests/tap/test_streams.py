@@ -137,3 +137,57 @@ def test_deselected_properties_are_dropped(clever: FakeClever) -> None:
     result = run_sync(config, catalog=catalog)
 
     assert result.clever_records("users") == [{k: v for k, v in user.items() if k != "email"}]
+
+
+def _user_event(n: int, roles_after: list[str], roles_before: list[str] | None = None) -> dict:
+    data: dict = {"object": {"id": object_id(n), "roles": {r: {} for r in roles_after}}}
+    if roles_before is not None:
+        data["previous_attributes"] = {"roles": {r: {} for r in roles_before}}
+    return {
+        "id": object_id(n, "61"),
+        "type": "users.updated",
+        "created": "2026-11-01T00:00:00.000Z",
+        "data": data,
+    }
+
+
+def test_user_roles_apply_to_users_events_and_filtered_events_move_the_bookmark(
+    clever: FakeClever,
+) -> None:
+    section_event = {**_events(range(5, 6))[0]}
+    clever.set_records(
+        TOKEN_A,
+        "events",
+        [
+            _user_event(1, ["teacher"]),  # a teacher: in scope
+            _user_event(2, ["staff"], ["staff", "teacher"]),  # dropped the teacher role: in
+            section_event,  # not a users event: in
+            _user_event(7, ["student"]),  # out of scope, and the last event of the feed
+        ],
+    )
+
+    result = run_sync(
+        {"api_url": clever.url, "auth_token": TOKEN_A, "user_roles": ["teacher"]},
+        streams={"events"},
+    )
+
+    assert result.error is None
+    assert [e["id"] for e in result.records("events")] == [
+        object_id(1, "61"),
+        object_id(2, "61"),
+        section_event["id"],
+    ]
+    assert _bookmark(result.final_state) == object_id(7, "61")
+
+
+def test_event_record_types_that_leave_a_selected_stream_stale_are_refused(
+    clever: FakeClever,
+) -> None:
+    result = run_sync(
+        {"api_url": clever.url, "auth_token": TOKEN_A, "event_record_types": ["sections"]},
+        streams={"sections", "users", "events"},
+    )
+
+    assert result.error is not None
+    assert "event_record_types leaves out users" in str(result.error)
+    assert clever.requests("/v3.1/users") == []
