@@ -89,7 +89,7 @@ class CleverStream(RESTStream[ParseResult | None]):
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
-        return [{"district": district_id} for district_id in self._tap.syncable_district_ids()]
+        return [{"district": district_id} for district_id in self._tap.run.syncable_district_ids()]
 
     @cached_property
     def page_size(self) -> int:
@@ -107,7 +107,7 @@ class CleverStream(RESTStream[ParseResult | None]):
     def get_http_request(self, *, page: PageContext[ParseResult | None]) -> HTTPRequest:
         request = super().get_http_request(page=page)
         district_id = (page.stream_context or {})["district"]
-        request.headers["Authorization"] = f"Bearer {self._tap.token_for(district_id)}"
+        request.headers["Authorization"] = f"Bearer {self._tap.run.token_for(district_id)}"
         next_link = page.next_page_token
         if next_link is not None:
             # Follow the link's path and query, but always against the configured host, so a
@@ -133,7 +133,7 @@ class CleverStream(RESTStream[ParseResult | None]):
             url=self.get_url({"district": district_id}),
             headers={
                 **self.http_headers,
-                "Authorization": f"Bearer {self._tap.token_for(district_id)}",
+                "Authorization": f"Bearer {self._tap.run.token_for(district_id)}",
             },
             params=params,
         )
@@ -184,7 +184,7 @@ class CleverStream(RESTStream[ParseResult | None]):
             yield item["data"]
 
     def validate_response(self, response: requests.Response) -> None:
-        self._tap.rate_limit_for(self._district).observe(response.headers)
+        self._tap.run.rate_limit_for(self._district).observe(response.headers)
         status = response.status_code
         if status < 400:
             return
@@ -197,7 +197,7 @@ class CleverStream(RESTStream[ParseResult | None]):
 
     def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         def paced(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            waited = self._tap.rate_limit_for(self._district).pause_if_low()
+            waited = self._tap.run.rate_limit_for(self._district).pause_if_low()
             if waited:
                 self.logger.info(
                     "%s: rate limit nearly used up; paused %.1f s for the reset.",
@@ -297,7 +297,7 @@ class CleverStream(RESTStream[ParseResult | None]):
         # Emit the state reached so far (the last complete page) before anything else: the
         # rerun then resumes there instead of re-reading what was already loaded.
         self._write_state_message()
-        self._tap.district_failed(district_id, self.name, error)
+        self._tap.run.district_failed(district_id, self.name, error)
 
     def read_district(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         """The records of one district; streams with several requests per district override."""
@@ -307,12 +307,12 @@ class CleverStream(RESTStream[ParseResult | None]):
         super().finalize_state_progress_markers(state)
         # The SDK calls this after each stream's sync: after the last one, failed districts
         # (the others were synced) turn into a failed run.
-        self._tap.raise_if_finished_with_failures(self)
+        self._tap.run.raise_if_finished_with_failures(self)
 
     # --- messages -----------------------------------------------------------------------------
 
     def _district_label(self) -> str:
-        return self._tap.district_label(self._district) if self._district else "(no district)"
+        return self._tap.run.district_label(self._district) if self._district else "(no district)"
 
     def _where(self, response: requests.Response) -> str:
         parts = urlsplit(response.url)

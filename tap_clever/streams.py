@@ -30,12 +30,12 @@ class SnapshotStream(CleverStream):
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
-        return [{"district": district_id} for district_id in self._tap.snapshot_district_ids()]
+        return [{"district": district_id} for district_id in self._tap.run.snapshot_district_ids()]
 
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        row["_clever_snapshot_id"] = self._tap.plan_for((context or {})["district"]).snapshot_id
+        row["_clever_snapshot_id"] = self._tap.run.plan_for((context or {})["district"]).snapshot_id
         return row
 
 
@@ -55,7 +55,7 @@ class DistrictsStream(SnapshotStream):
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
         # Later error messages name the district, not just its id.
-        self._tap.remember_district_name(row["id"], row.get("name"))
+        self._tap.run.remember_district_name(row["id"], row.get("name"))
         return super().post_process(row, context)
 
 
@@ -233,13 +233,13 @@ class SnapshotsStream(Stream):
 
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
-        return [{"district": district_id} for district_id in self._tap.snapshot_district_ids()]
+        return [{"district": district_id} for district_id in self._tap.run.snapshot_district_ids()]
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         district_id = (context or {}).get("district")
         if district_id is None:
             return  # no snapshot completed this run: the SDK syncs an empty context instead
-        plan = self._tap.plan_for(district_id)
+        plan = self._tap.run.plan_for(district_id)
         record = {
             "district": plan.district_id,
             "snapshot_id": plan.snapshot_id,
@@ -254,4 +254,4 @@ class SnapshotsStream(Stream):
 
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
         super().finalize_state_progress_markers(state)
-        self._tap.raise_if_finished_with_failures(self)
+        self._tap.run.raise_if_finished_with_failures(self)
