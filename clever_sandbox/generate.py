@@ -78,23 +78,10 @@ REL_TYPE_TABLE = weighted(
     ("Other", 1),
     ("", 1),
 )
-STUDENT_GRADES: tuple[str, ...] = (
-    "PreKindergarten",
-    "TransitionalKindergarten",
-    "Kindergarten",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "7",
-    "8",
-    "9",
-    "10",
-    "11",
-    "12",
-)
+# The grades a K-12 student usually has: PreKindergarten through 12 in the spec's grade enum.
+STUDENT_GRADES: tuple[str, ...] = schema.GRADES[
+    schema.GRADES.index("PreKindergarten") : schema.GRADES.index("12") + 1
+]
 GRADE_TABLE = weighted(
     *((g, 6) for g in STUDENT_GRADES), ("13", 1), ("Ungraded", 1), ("Other", 1), ("", 2)
 )
