@@ -1,55 +1,98 @@
-"""Stream schemas, derived from Clever's v3.1 OpenAPI record schemas.
+"""Stream schemas: Clever's v3.1 OpenAPI record schemas, read with the Singer SDK's OpenAPI support.
 
-`schemas/clever-v3.1-records.yaml` holds the spec's schemas verbatim; this module turns them into
-the JSON Schema a Singer catalog needs. The spec is the one source of truth, so a field Clever adds
-to the spec is picked up by pasting the new spec, not by retyping it here. What this module adds
-to the spec, each for a stated reason:
+`schemas/clever-v3.1-records.yaml` holds the spec's schemas verbatim; the SDK's `OpenAPISchema`
+resolves their `$ref`s and its normalizer turns them into JSON Schema. The spec is the one source
+of truth: a field Clever adds to the spec is picked up by pasting the new spec. What this module
+adds, each for a stated reason:
 
-- nullability exactly as the spec marks it (`nullable: true` becomes `["<type>", "null"]`);
-- every object open (`additionalProperties: true`): Clever adds fields in minor versions and
-  `ext` holds district-specific data of any shape;
-- timestamps Clever writes itself keep a `date-time` format; date fields Clever passes through
-  from the district's SIS without normalizing stay plain strings, so a loader never tries to
-  parse `8/5/2011` or `2015-08-25 00:00:00.000000` as a timestamp;
-- enums and patterns are dropped: Clever validates them upstream, and a value added to an enum
-  must not make a loader reject a record (the warehouse tests the documented values instead);
-- the v2-shaped contact fields that still arrive inside events;
+- **Nullable unless Clever guarantees it.** Clever guarantees a few fields per record type
+  (`GUARANTEED_FIELDS`, from its data-model pages); everything else arrives "as it exists in the
+  source system": a value, `null`, `""` or nothing. The SDK's normalizer already declares every
+  non-key property nullable; a guaranteed field keeps the spec's own nullability instead. The
+  spec's missing `nullable` is not a promise, so a validating loader would otherwise reject
+  real data (a student's open enrollment has `end_date: null`).
+- **`date-time` only on guaranteed timestamps.** `created` and `last_modified` of users,
+  schools and sections are written by Clever itself. Every other date passes through from the
+  district's SIS unnormalized (`2015-08-25`, `2015-08-25 00:00:00.000000`, `""`) and stays a
+  plain string, so no loader types a column as a timestamp and then rejects a value: parsing is
+  the warehouse's job.
+- Every object open (`additionalProperties: true`): Clever adds fields in minor versions and
+  `ext` holds district-specific data of any shape. Enums and patterns are dropped (by the SDK):
+  a value Clever adds to an enum must not make a loader reject a record.
+- The v2-shaped contact fields that still arrive inside events.
 - `district` on every record, which the tap guarantees (events do not carry it from Clever).
 """
 
 from __future__ import annotations
 
 import copy
+import typing as t
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
 
-import yaml
+from singer_sdk.schema.source import OpenAPISchema, OpenAPISchemaNormalizer
+from typing_extensions import override
 
-JSONSchema = dict[str, Any]
+JSONSchema = dict[str, t.Any]
 
 _SPEC_RESOURCE = "schemas/clever-v3.1-records.yaml"
+#: Marks an array's items in a field path: `roles.student.enrollments.[].school`.
+ITEMS = "[]"
 
-# (spec schema, field) pairs that Clever validates as "some expression of time" but does not
-# normalize: `2015-08-25`, `2015-08-25T00:00:00.000Z` and `2015-08-25 00:00:00.000000` all occur.
-# `launch_date` is set by the district too; its spec format (`date`) is not a guarantee either.
-_UNNORMALIZED_DATES = frozenset(
-    {
-        ("Term", "start_date"),
-        ("Term", "end_date"),
-        ("SchoolEnrollment", "start_date"),
-        ("SchoolEnrollment", "end_date"),
-        ("District", "launch_date"),
-    }
-)
+# Fields Clever guarantees, per spec schema, as dotted paths from the record (from Clever's
+# data-model pages; see shared/reference/README.md). `name.first` is not among them although
+# Clever lists it for users: a contact's full name may be stored in `name.last` alone.
+GUARANTEED_FIELDS: dict[str, frozenset[str]] = {
+    "User": frozenset(
+        {
+            "id",
+            "district",
+            "name",
+            "name.last",
+            "created",
+            "last_modified",
+            "roles.student.school",
+            "roles.student.schools",
+            "roles.student.enrollments",
+            f"roles.student.enrollments.{ITEMS}.school",
+            "roles.student.sis_id",
+        }
+    ),
+    "Section": frozenset(
+        {
+            "id",
+            "district",
+            "school",
+            "created",
+            "last_modified",
+            "name",
+            "sis_id",
+            "subject",
+            "students",
+            "teacher",
+            "teachers",
+        }
+    ),
+    "School": frozenset(
+        {"id", "district", "name", "created", "last_modified", "sis_id", "school_number"}
+    ),
+    "District": frozenset({"id"}),
+    "Term": frozenset({"id", "district"}),
+    "Course": frozenset({"id", "district"}),
+    "Resource": frozenset({"id", "district"}),
+}
 
 # The older (v2) contact shape, still seen inside events: one relationship and type for a list
 # of students, sometimes beside an empty `student_relationships` list.
+_CONTACT_PATH = ("roles", "contact")
 _CONTACT_V2_FIELDS: JSONSchema = {
     "relationship": {"type": ["string", "null"]},
     "type": {"type": ["string", "null"]},
     "students": {"type": ["array", "null"], "items": {"type": "string"}},
 }
+
+_TIMESTAMP_FORMATS = frozenset({"datetime", "date-time"})
 
 _DISTRICT_ID: JSONSchema = {
     "type": "string",
@@ -58,50 +101,73 @@ _DISTRICT_ID: JSONSchema = {
 }
 
 
+class CleverRecordNormalizer(OpenAPISchemaNormalizer):
+    """The SDK's OpenAPI normalizer, told which of one record type's fields Clever guarantees.
+
+    It walks the schema depth first, so it tracks the path of the field being normalized.
+    """
+
+    def __init__(self, guaranteed: frozenset[str]) -> None:
+        self._guaranteed = guaranteed
+        self._path: tuple[str, ...] = ()
+
+    def _is_guaranteed(self, path: tuple[str, ...]) -> bool:
+        return ".".join(path) in self._guaranteed
+
+    @override
+    def normalize_schema(
+        self, schema: JSONSchema, *, key_properties: Sequence[str] = ()
+    ) -> JSONSchema:
+        if "properties" in schema and "type" not in schema:
+            schema = {**schema, "type": "object"}  # `Roles` is the spec's one untyped object
+        result = super().normalize_schema(schema, key_properties=key_properties)
+        for key in [key for key in result if key.startswith("x-")]:
+            del result[key]  # OpenAPI extensions (`x-validation`) mean nothing to a loader
+        spec_format = result.pop("format", None)
+        if spec_format in _TIMESTAMP_FORMATS and self._is_guaranteed(self._path):
+            result["format"] = "date-time"
+        return result
+
+    @override
+    def handle_object(
+        self, schema: JSONSchema, *, key_properties: Sequence[str] = ()
+    ) -> JSONSchema:
+        parent = self._path
+        # The record itself is not nullable; a nested object's flag was set by its parent.
+        schema.setdefault("nullable", not key_properties)
+        for name, child in schema.get("properties", {}).items():
+            self._path = (*parent, name)
+            spec_nullable = bool(child.get("nullable"))
+            guaranteed = name in key_properties or self._is_guaranteed(self._path)
+            child["nullable"] = spec_nullable or not guaranteed
+            schema["properties"][name] = self.normalize_schema(child)
+        self._path = parent
+        if parent == _CONTACT_PATH:
+            schema["properties"].update(copy.deepcopy(_CONTACT_V2_FIELDS))
+        schema["additionalProperties"] = True
+        return schema
+
+    @override
+    def handle_array_items(self, schema: JSONSchema) -> JSONSchema:
+        parent = self._path
+        self._path = (*parent, ITEMS)
+        schema.setdefault("nullable", False)  # a list holds values, not nulls
+        try:
+            return super().handle_array_items(schema)
+        finally:
+            self._path = parent
+
+
 @cache
-def _spec_schemas() -> dict[str, JSONSchema]:
-    text = resources.files("tap_clever").joinpath(_SPEC_RESOURCE).read_text(encoding="utf-8")
-    loaded: dict[str, JSONSchema] = yaml.safe_load(text)
-    return loaded
-
-
-def _convert(node: JSONSchema, owner: str, field: str | None = None) -> JSONSchema:
-    """Convert one OpenAPI schema node to JSON Schema; `owner` names the spec schema it is in."""
-    if "$ref" in node:
-        ref_name = node["$ref"].rsplit("/", 1)[-1]
-        converted = _convert(_spec_schemas()[ref_name], owner=ref_name)
-        if node.get("nullable"):
-            converted["type"] = [converted["type"], "null"]
-        return converted
-
-    # `Roles` is the one object schema in the spec without an explicit type.
-    json_type = node.get("type", "object" if "properties" in node else "string")
-    out: JSONSchema = {}
-    if json_type == "object":
-        properties = {
-            name: _convert(child, owner, name)
-            for name, child in (node.get("properties") or {}).items()
-        }
-        if owner == "Contact":
-            properties.update(copy.deepcopy(_CONTACT_V2_FIELDS))
-        out["properties"] = properties
-        out["additionalProperties"] = True
-    elif json_type == "array":
-        out["items"] = _convert(node.get("items", {}), owner)
-    elif (
-        json_type == "string"
-        and node.get("format") in {"datetime", "date-time", "date"}
-        and (owner, field) not in _UNNORMALIZED_DATES
-    ):
-        out["format"] = "date-time"
-
-    out["type"] = [json_type, "null"] if node.get("nullable") else json_type
-    return out
+def _spec() -> OpenAPISchema[str]:
+    return OpenAPISchema(resources.files("tap_clever").joinpath(_SPEC_RESOURCE))
 
 
 def record_schema(spec_name: str) -> JSONSchema:
     """JSON Schema of one Clever record type (`User`, `Section`, ...) as the tap emits it."""
-    schema = _convert(_spec_schemas()[spec_name], owner=spec_name)
+    resolved = copy.deepcopy(_spec().resolve_schema(spec_name))
+    normalizer = CleverRecordNormalizer(GUARANTEED_FIELDS[spec_name])
+    schema = normalizer.normalize_schema(resolved, key_properties=["id"])
     schema["properties"]["district"] = dict(_DISTRICT_ID)
     schema["required"] = ["id"]
     return schema
@@ -131,7 +197,8 @@ def snapshots_schema() -> JSONSchema:
             "event_cursor": {
                 **text,
                 "description": 'Newest event id when the snapshot started ("" for an empty '
-                "feed): events after it are the changes to apply on top of the snapshot.",
+                "feed, or a district without events): events after it are the changes to "
+                "apply on top of the snapshot.",
             },
             "reason": {**text, "description": "Why the district was snapshotted in this run."},
             "completed_at": {**text, "format": "date-time"},

@@ -12,7 +12,7 @@ from tap_clever.tap import TapClever
 
 SPEC = yaml.safe_load(
     resources.files("tap_clever").joinpath("schemas/clever-v3.1-records.yaml").read_text()
-)
+)["components"]["schemas"]
 STREAM_SPECS = {
     "districts": "District",
     "schools": "School",
@@ -41,13 +41,87 @@ def test_every_spec_field_is_in_the_stream_schema(
     assert catalog_schemas[stream]["additionalProperties"] is True
 
 
-def test_nullability_follows_the_spec() -> None:
+def test_fields_clever_guarantees_keep_the_spec_type_and_every_other_field_is_nullable() -> None:
     users = record_schema("User")["properties"]
-    assert users["email"]["type"] == ["string", "null"]
     assert users["id"]["type"] == "string"
-    student = users["roles"]["properties"]["student"]["properties"]
-    assert student["ell_status"]["type"] == ["string", "null"]
-    assert student["sis_id"]["type"] == "string"
+    assert users["created"]["type"] == "string"
+    assert users["name"]["type"] == "object"
+    assert users["email"]["type"] == ["string", "null"]
+    # Guaranteed for users, but a contact's full name may be in `name.last` alone.
+    assert users["name"]["properties"]["first"]["type"] == ["string", "null"]
+    assert users["roles"]["type"] == ["object", "null"]
+    student = users["roles"]["properties"]["student"]
+    assert student["type"] == ["object", "null"]
+    assert student["properties"]["sis_id"]["type"] == "string"
+    assert student["properties"]["schools"]["type"] == "array"
+    assert student["properties"]["ell_status"]["type"] == ["string", "null"]
+    assert student["properties"]["location"]["type"] == ["object", "null"]
+    assert student["properties"]["credentials"]["properties"]["district_username"]["type"] == [
+        "string",
+        "null",
+    ]
+    enrollment = student["properties"]["enrollments"]["items"]
+    assert enrollment["type"] == "object"
+    assert enrollment["properties"]["school"]["type"] == "string"
+    # An open enrollment has no end yet, and Clever derives the start from section data.
+    assert enrollment["properties"]["end_date"]["type"] == ["string", "null"]
+    assert enrollment["properties"]["start_date"]["type"] == ["string", "null"]
+    teacher = users["roles"]["properties"]["teacher"]["properties"]
+    assert teacher["sis_id"]["type"] == ["string", "null"]
+    assert teacher["school"]["type"] == ["string", "null"]
+    sections = record_schema("Section")["properties"]
+    for guaranteed in ("school", "name", "sis_id", "students", "teachers"):
+        assert "null" not in sections[guaranteed]["type"], guaranteed
+    for optional in ("term_id", "course", "grade", "period", "lms_status"):
+        assert "null" in sections[optional]["type"], optional
+
+
+# The fields Clever's data-model pages guarantee, per record type (written out here, not taken
+# from tap_clever.schema, so the two can disagree).
+DOCUMENTED_GUARANTEES = {
+    "District": {"id"},
+    "School": {"id", "name", "created", "last_modified", "sis_id", "school_number"},
+    "User": {"id", "name", "created", "last_modified"},
+    "Section": {"id", "school", "created", "last_modified", "name", "sis_id", "subject"}
+    | {"students", "teacher", "teachers"},
+    "Term": {"id"},
+    "Course": {"id"},
+    "Resource": {"id"},
+}
+
+
+@pytest.mark.parametrize("spec_name", STREAM_SPECS.values())
+def test_a_top_level_field_is_non_null_only_if_clever_guarantees_it(spec_name: str) -> None:
+    properties = record_schema(spec_name)["properties"]
+    non_null = {
+        name
+        for name, prop in properties.items()
+        if "null" not in prop["type"] and name != "district"
+    }
+    # Some guaranteed fields are nullable in the spec itself (`name.last`); none is stricter.
+    assert non_null <= DOCUMENTED_GUARANTEES[spec_name]
+
+
+def test_nested_objects_are_nullable_all_the_way_down() -> None:
+    def walk(node: dict, path: str) -> list[str]:
+        strict = []
+        for name, prop in (node.get("properties") or {}).items():
+            child = f"{path}.{name}"
+            if "null" not in prop.get("type", []):
+                strict.append(child)
+            strict += walk(prop, child)
+        if "items" in node:
+            strict += walk(node["items"], f"{path}[]")
+        return strict
+
+    roles = record_schema("User")["properties"]["roles"]
+    assert sorted(walk(roles, "roles")) == [
+        "roles.student.enrollments",
+        "roles.student.enrollments[].school",
+        "roles.student.school",
+        "roles.student.schools",
+        "roles.student.sis_id",
+    ]
 
 
 def test_user_roles_cover_every_role_with_nested_objects() -> None:
@@ -59,9 +133,8 @@ def test_user_roles_cover_every_role_with_nested_objects() -> None:
         "start_date",
         "end_date",
     }
-    assert student["credentials"]["properties"]["district_username"]["type"] == "string"
     assert "disability_status" in student["disability"]["properties"]
-    assert student["ext"] == {"properties": {}, "additionalProperties": True, "type": "object"}
+    assert student["ext"] == {"additionalProperties": True, "type": ["object", "null"]}
     relationship = roles["contact"]["properties"]["student_relationships"]["items"]
     assert set(relationship["properties"]) == {"student", "relationship", "type"}
 
@@ -72,7 +145,7 @@ def test_v2_contact_fields_are_declared() -> None:
     assert contact["relationship"]["type"] == ["string", "null"]
 
 
-def test_unnormalized_dates_are_plain_strings_and_clever_timestamps_are_date_times() -> None:
+def test_only_timestamps_clever_guarantees_are_date_times() -> None:
     term = record_schema("Term")["properties"]
     assert "format" not in term["start_date"]
     assert "format" not in term["end_date"]
@@ -83,9 +156,15 @@ def test_unnormalized_dates_are_plain_strings_and_clever_timestamps_are_date_tim
     student = record_schema("User")["properties"]["roles"]["properties"]["student"]["properties"]
     assert "format" not in student["dob"]
     assert "pattern" not in student["dob"]
-    assert student["created"]["format"] == "date-time"
-    assert record_schema("User")["properties"]["last_modified"]["format"] == "date-time"
+    # A non-guaranteed timestamp may be "" (as the source system had it): no loader may type it.
+    assert "format" not in student["created"]
+    assert "format" not in record_schema("District")["properties"]["last_sync"]
+    assert "format" not in record_schema("Resource")["properties"]["updated"]
     assert "format" not in record_schema("District")["properties"]["launch_date"]
+    for spec_name in ("User", "School", "Section"):
+        properties = record_schema(spec_name)["properties"]
+        assert properties["created"]["format"] == "date-time"
+        assert properties["last_modified"]["format"] == "date-time"
 
 
 def test_enums_are_not_enforced() -> None:
