@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from threading import Lock
 
 # How many requests to keep in hand before pausing for the reset: 1% of the limit, at least 2,
 # leaves room for retries and for another process sharing the token.
@@ -62,16 +63,19 @@ class RateLimitTracker:
     limit: float | None = None
     _wait_for_reset: float | None = field(default=None, repr=False)
     _observed_at: float = field(default=0.0, repr=False)
+    # Threads reading districts in parallel may share a token (the same token configured twice).
+    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Record the rate-limit headers of a response."""
         remaining = _header_number(headers, "X-RateLimit-Remaining")
         if remaining is None:
             return
-        self.remaining = remaining
-        self.limit = _header_number(headers, "X-RateLimit-Limit")
-        self._wait_for_reset = seconds_until_reset(headers, self.now)
-        self._observed_at = self.now()
+        with self._lock:
+            self.remaining = remaining
+            self.limit = _header_number(headers, "X-RateLimit-Limit")
+            self._wait_for_reset = seconds_until_reset(headers, self.now)
+            self._observed_at = self.now()
 
     @property
     def reserve(self) -> float:
@@ -82,12 +86,16 @@ class RateLimitTracker:
 
     def pause_if_low(self) -> float:
         """Sleep until the window resets if it is nearly used up; return the seconds slept."""
-        if self.remaining is None or self.remaining > self.reserve or not self._wait_for_reset:
-            return 0.0
-        wait = self._wait_for_reset - (self.now() - self._observed_at)
-        if wait <= 0:
-            return 0.0
-        self.sleep(wait)
-        # The window has reset; the next response will tell the new count.
-        self.remaining = None
-        return wait
+        with self._lock:
+            if self.remaining is None or self.remaining > self.reserve:
+                return 0.0
+            if not self._wait_for_reset:
+                return 0.0
+            wait = self._wait_for_reset - (self.now() - self._observed_at)
+            if wait <= 0:
+                return 0.0
+            # Sleeping under the lock makes a second thread on this token wait for the same reset.
+            self.sleep(wait)
+            # The window has reset; the next response will tell the new count.
+            self.remaining = None
+            return wait

@@ -1,18 +1,23 @@
 """One run of the tap across districts: which districts, with which tokens, read how (snapshot
-or events), paced per token, and which failed.
+or events), read in parallel, and which failed.
 
-The tap wires settings and streams; streams ask this object about districts. Everything here
-lives for one run only: what must outlive it is in the Singer state.
+The tap wires settings and streams; streams ask this object about districts and for their
+pages. Everything here lives for one run only: what must outlive it is in the Singer state.
 """
 
 from __future__ import annotations
 
 import typing as t
+from collections import Counter
+from collections.abc import Iterator
 from functools import cached_property
 
-from tap_clever import districts, streams
-from tap_clever.errors import CleverDistrictsFailedError, CleverError
-from tap_clever.ratelimit import RateLimitTracker
+from tap_clever import districts
+from tap_clever.client import CleverClient, Page
+from tap_clever.errors import CleverAPIError, CleverDistrictsFailedError, CleverError
+from tap_clever.event_feed import ClientEventFeed
+from tap_clever.parallel import OrderedParallelReader, map_in_parallel
+from tap_clever.streams import CleverStream, SnapshotStream
 from tap_clever.sync_plan import DistrictPlan, history_from_state, plan_district, utc_now_iso
 
 if t.TYPE_CHECKING:
@@ -28,7 +33,26 @@ class SyncRun:
         self._tap = tap
         self._failures: dict[str, str] = {}
         self._district_names: dict[str, str] = {}
-        self._rate_limits: dict[str, RateLimitTracker] = {}
+        self._forbidden: dict[str, list[str]] = {}
+        self._repaired_values: Counter[tuple[str, str]] = Counter()
+        self._readers: dict[str, OrderedParallelReader[str, Page]] = {}
+
+    @cached_property
+    def parallel_districts(self) -> int:
+        """How many districts are read at once (each with its own token and rate limit)."""
+        return int(self._tap.config["max_parallel_districts"])
+
+    @cached_property
+    def client(self) -> CleverClient:
+        return CleverClient(
+            self._tap.api_base_url,
+            user_agent=f"{self._tap.name}/{self._tap.plugin_version}",
+            # One connection per district read at once, and one for the consumer's lookups.
+            max_connections=self.parallel_districts + 1,
+            logger=self._tap.logger,
+        )
+
+    # --- districts ------------------------------------------------------------------------------
 
     @cached_property
     def district_access(self) -> dict[str, districts.DistrictAccess]:
@@ -43,14 +67,13 @@ class SyncRun:
                 "the application), e.g. TAP_CLEVER_CLIENT_ID / TAP_CLEVER_CLIENT_SECRET."
             )
             raise CleverError(msg)
-        session = districts.new_session(user_agent=f"{self._tap.name}/{self._tap.plugin_version}")
         found: list[districts.DistrictAccess] = []
         if has_app_credentials:
             found += districts.discover_district_tokens(
-                session, config["oauth_url"], config["client_id"], config["client_secret"]
+                self.client, config["oauth_url"], config["client_id"], config["client_secret"]
             )
         resolved, unresolved = districts.resolve_configured_tokens(
-            session, self._tap.api_base_url, tokens
+            self.client, tokens, workers=self.parallel_districts
         )
         found += resolved
         for failure in unresolved:
@@ -66,7 +89,12 @@ class SyncRun:
         access = {a.district_id: a for a in districts.deduplicate(found)}
         for a in access.values():
             self.remember_district_name(a.district_id, a.name)
-        self._tap.logger.info("Syncing %d district(s): %s", len(access), ", ".join(access))
+        self._tap.logger.info(
+            "Syncing %d district(s), %d at a time: %s",
+            len(access),
+            min(len(access), self.parallel_districts),
+            ", ".join(access),
+        )
         return access
 
     def syncable_district_ids(self) -> list[str]:
@@ -78,48 +106,70 @@ class SyncRun:
         """Districts whose plan this run is a full snapshot, less those that failed."""
         return [d for d in self.syncable_district_ids() if self.district_plans[d].snapshot]
 
+    def event_district_ids(self) -> list[str]:
+        """Districts whose events this run reads, less those that failed."""
+        return [d for d in self.syncable_district_ids() if self.district_plans[d].events]
+
     def plan_for(self, district_id: str) -> DistrictPlan:
         return self.district_plans[district_id]
 
     @cached_property
     def district_plans(self) -> dict[str, DistrictPlan]:
         """Snapshot or incremental, per district, decided once before the first request of
-        the first stream (so a snapshot's event cursor precedes all of its reads)."""
-        events = t.cast("streams.EventsStream", self._tap.streams["events"])
+        the first stream (so a snapshot's event cursor precedes all of its reads). The event
+        feeds are probed in parallel."""
+        events = self._tap.streams["events"]
         self._check_event_record_types(events)
         snapshot_id = utc_now_iso()
+        feed = ClientEventFeed(
+            self.client,
+            token_for=self.token_for,
+            label_for=self.district_label,
+            page_size=int(self._tap.config["page_size"]),
+        )
+        histories = {d: history_from_state(self._tap.state, d) for d in self.district_access}
+
+        def plan(district_id: str) -> DistrictPlan:
+            return plan_district(
+                district_id,
+                histories[district_id],
+                feed,
+                events_selected=events.selected,
+                snapshot_id=snapshot_id,
+            )
+
         plans: dict[str, DistrictPlan] = {}
-        for district_id in self.district_access:
-            try:
-                plan = plan_district(
-                    district_id,
-                    history_from_state(self._tap.state, district_id),
-                    events,
-                    events_selected=events.selected,
-                    snapshot_id=snapshot_id,
-                )
-            except CleverError as exc:
-                self.district_failed(district_id, "events (sync plan)", exc)
+        for district_id, outcome in map_in_parallel(
+            plan, list(self.district_access), workers=self.parallel_districts, name="sync-plan"
+        ):
+            if isinstance(outcome, CleverError):
+                self.district_failed(district_id, "events (sync plan)", outcome)
                 continue
-            if plan.snapshot:
-                self._tap.logger.info(
-                    "District %s: full snapshot (%s).",
-                    self.district_label(district_id),
-                    plan.reason,
-                )
-            else:
-                self._tap.logger.info(
-                    "District %s: %s.", self.district_label(district_id), plan.reason
-                )
-            plans[district_id] = plan
+            if isinstance(outcome, Exception):
+                raise outcome
+            self._log_plan(outcome)
+            plans[district_id] = outcome
         return plans
+
+    def _log_plan(self, plan: DistrictPlan) -> None:
+        label = self.district_label(plan.district_id)
+        if plan.events_unavailable:
+            self._tap.logger.warning(
+                "District %s: the Events API is not available to this application for this "
+                "district (%s). It is synced by a full snapshot on every run, which still "
+                "removes deleted records. Enabling events for the application in the Clever "
+                "dashboard (a Secure Sync district is needed) would make runs read only the "
+                "changes, and keep each change in the warehouse's event history.",
+                label,
+                plan.events_unavailable,
+            )
+        elif plan.snapshot:
+            self._tap.logger.info("District %s: full snapshot (%s).", label, plan.reason)
+        else:
+            self._tap.logger.info("District %s: %s.", label, plan.reason)
 
     def token_for(self, district_id: str) -> str:
         return self.district_access[district_id].token
-
-    def rate_limit_for(self, district_id: str | None) -> RateLimitTracker:
-        """The rate-limit window of the district's token (Clever counts per token)."""
-        return self._rate_limits.setdefault(district_id or "", RateLimitTracker())
 
     def remember_district_name(self, district_id: str, name: str | None) -> None:
         if name:
@@ -138,9 +188,7 @@ class SyncRun:
         stale = [
             stream.name
             for stream in self._tap.streams.values()
-            if isinstance(stream, streams.SnapshotStream)
-            and stream.selected
-            and stream.name not in wanted
+            if isinstance(stream, SnapshotStream) and stream.selected and stream.name not in wanted
         ]
         if stale:
             msg = (
@@ -150,7 +198,51 @@ class SyncRun:
             )
             raise CleverError(msg)
 
-    # --- failures ---------------------------------------------------------------------------
+    # --- pages ----------------------------------------------------------------------------------
+
+    def pages(self, stream: CleverStream, district_id: str) -> Iterator[Page]:
+        """The pages of one district of a stream. On the stream's first district, every
+        district of the stream starts being read in parallel, at most `max_parallel_districts`
+        ahead of the one the stream consumes."""
+        reader = self._readers.get(stream.name)
+        if reader is None or district_id not in reader:
+            district_ids = [p["district"] for p in stream.partitions or []]
+            # The requests are planned here, on the sync's thread: planning reads the state.
+            reads = {d: stream.endpoint_reads(d) for d in district_ids}
+
+            def read(district: str) -> Iterator[Page]:
+                token, label = self.token_for(district), f"District {self.district_label(district)}"
+                for endpoint in reads.get(district) or stream.endpoint_reads(district):
+                    yield from self.client.pages(token, endpoint.path, endpoint.params, label=label)
+
+            reader = OrderedParallelReader(
+                district_ids, read, workers=self.parallel_districts, name=stream.name
+            )
+            self._readers[stream.name] = reader
+        for page in reader.items(district_id):
+            if page.repaired_values:
+                self._repaired_values[district_id, stream.name] += page.repaired_values
+            yield page
+
+    def finish_stream(self, stream: Stream) -> None:
+        """After a stream's last district: stop its readers, report what was repaired, and
+        fail the run if this was the last stream and a district failed."""
+        reader = self._readers.pop(stream.name, None)
+        if reader is not None:
+            reader.close()
+        for (district_id, stream_name), count in sorted(self._repaired_values.items()):
+            if stream_name == stream.name:
+                self._tap.logger.warning(
+                    "District %s: %d value(s) of %s held text that is not valid Unicode (a lone "
+                    "UTF-16 surrogate, such as an emoji cut in half by the source system); "
+                    "each damaged character was replaced by U+FFFD.",
+                    self.district_label(district_id),
+                    count,
+                    stream_name,
+                )
+        self._raise_if_finished_with_failures(stream)
+
+    # --- failures -------------------------------------------------------------------------------
 
     def district_failed(self, district_id: str, stream_name: str, error: CleverError) -> None:
         """Record a district's failure; with a single district, fail the run at once."""
@@ -165,7 +257,20 @@ class SyncRun:
         )
         self._failures[district_id] = f"{stream_name}: {error}"
 
-    def raise_if_finished_with_failures(self, stream: Stream) -> None:
+    def district_forbidden(self, district_id: str, stream_name: str, error: CleverAPIError) -> None:
+        """A record type the district's token may not read (403): skipped, not a failure."""
+        self._forbidden.setdefault(district_id, []).append(stream_name)
+        self._tap.logger.warning(
+            "District %s: Clever refused %s to this application (HTTP 403), so the district's "
+            "snapshot holds none. A district that is not a Secure Sync district shares only "
+            "/districts with a district-app token; otherwise check the application's scopes "
+            "in the Clever dashboard. %s",
+            self.district_label(district_id),
+            stream_name,
+            error,
+        )
+
+    def _raise_if_finished_with_failures(self, stream: Stream) -> None:
         """After the last selected stream, fail the run if any district failed."""
         selected = [s for s in self._tap.streams.values() if s.selected]
         if not self._failures or not selected or stream is not selected[-1]:

@@ -1,37 +1,156 @@
-"""One stream per Clever record type, plus the events feed."""
+"""One stream per Clever record type, plus the events feed and the snapshots it completes.
+
+Streams are declarations: the endpoint, the schema, the query that reads a district, and what
+to make of its records. HTTP is the client's (`client.py`); reading districts in parallel and
+keeping track of them is the run's (`run.py`). Every stream's partitions are the districts
+(`{"district": <id>}`), so the SDK keeps state per district and adds the district id to records
+that lack it (events).
+"""
 
 from __future__ import annotations
 
 import typing as t
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import ParseResult
 
 from singer_sdk import Stream
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
-from tap_clever.client import CleverStream
-from tap_clever.errors import CleverAPIError
+from tap_clever.errors import CleverAPIError, CleverError
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
 from tap_clever.sync_plan import utc_now_iso
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from singer_sdk.helpers.types import Context
 
+    from tap_clever.client import Page
     from tap_clever.tap import TapClever
+
+API_VERSION_PATH = "/v3.1"
+
+
+@dataclass(frozen=True)
+class EndpointRead:
+    """One list request that reads (part of) a district, followed page by page to its end."""
+
+    path: str
+    params: dict[str, t.Any] = field(default_factory=dict)
+
+
+class CleverStream(Stream):
+    """A Clever v3.1 list endpoint, read for every district."""
+
+    primary_keys: t.ClassVar[list[str]] = ["id"]
+    # Values pass through as Clever sent them: nothing to coerce, and skipping the SDK's
+    # per-record schema walk is most of the tap's throughput.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    #: The list endpoint under /v3.1.
+    path: t.ClassVar[str]
+
+    _tap: TapClever
+
+    @property
+    @override
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        return [{"district": district_id} for district_id in self._tap.run.syncable_district_ids()]
+
+    @cached_property
+    def page_size(self) -> int:
+        return int(self.config["page_size"])
+
+    def filter_params(self) -> dict[str, t.Any]:
+        """Query parameters that select what the stream reads (kept on every page)."""
+        return {}
+
+    def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
+        """The list requests that read one district, in order (planned on the sync's thread,
+        sent from a worker thread)."""
+        params = {"limit": self.page_size, **self.filter_params()}
+        return [EndpointRead(API_VERSION_PATH + self.path, params)]
+
+    def district_records(
+        self, pages: Iterable[Page], context: Context
+    ) -> Iterable[dict[str, t.Any]]:
+        """A district's records from its pages; a stream that judges records overrides this.
+
+        Each page is decoded and checked whole before its first record is yielded, so a
+        malformed page emits nothing and state never moves past the last complete page.
+        """
+        for page in pages:
+            yield from page.records()
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        district_id = (context or {}).get("district")
+        if context is None or district_id is None:
+            return  # no district to read this run: the SDK syncs an empty context instead
+        try:
+            yield from self.district_records(self._tap.run.pages(self, district_id), context)
+        except CleverAPIError as exc:
+            if exc.status == 403 and isinstance(self, SnapshotStream):
+                self._tap.run.district_forbidden(district_id, self.name, exc)
+                return
+            self._fail_district(district_id, exc)
+        except CleverError as exc:
+            self._fail_district(district_id, exc)
+
+    def _fail_district(self, district_id: str, error: CleverError) -> None:
+        # Emit the state reached so far (the last complete page) before anything else: the
+        # rerun then resumes there instead of re-reading what was already loaded.
+        self._write_state_message()
+        self._tap.run.district_failed(district_id, self.name, error)
+
+    @override
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        # The SDK calls this after each stream's sync.
+        self._tap.run.finish_stream(self)
+
+    @cached_property
+    def _every_property_selected(self) -> bool:
+        return all(self.mask.values())
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, t.Any]
+    ) -> Generator[RecordMessage, None, None]:
+        # The SDK walks every record against the selection mask to drop deselected properties:
+        # half the tap's CPU on nested user records. When nothing is deselected (the usual
+        # catalog) the walk cannot change the record, so skip it; otherwise keep the SDK's path.
+        # A private SDK method: tests/tap/test_sdk_pins.py pins it against the SDK's own.
+        if not self._every_property_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
 
 
 class SnapshotStream(CleverStream):
     """A record type read whole, for the districts whose plan this run is a snapshot.
 
     Each record carries `_clever_snapshot_id`, the snapshot it was read in, so the warehouse can
-    tell the latest complete snapshot's records from those that silently left the source.
+    tell the latest complete snapshot's records from those that silently left the source. A
+    record type Clever refuses to the district's token (403: not a Secure Sync district) is
+    skipped with a warning: the snapshot holds what the application may read.
     """
 
     @property
+    @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         return [{"district": district_id} for district_id in self._tap.run.snapshot_district_ids()]
 
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
@@ -46,11 +165,12 @@ class DistrictsStream(SnapshotStream):
     path = "/districts"
     schema = snapshot_record_schema("District")
 
-    def get_url_params(
-        self, context: Context | None, next_page_token: ParseResult | None
-    ) -> dict[str, t.Any]:
-        return {}  # /districts takes no paging parameters: a token sees one district.
+    @override
+    def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
+        # /districts takes no paging parameters: a district token sees one district.
+        return [EndpointRead(API_VERSION_PATH + self.path)]
 
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
@@ -96,33 +216,32 @@ class UsersStream(SnapshotStream):
     path = "/users"
     schema = snapshot_record_schema("User")
 
-    _role: str | None = None
-
     @cached_property
     def roles(self) -> list[str]:
         return list(dict.fromkeys(self.config.get("user_roles") or []))
 
-    def filter_params(self) -> dict[str, t.Any]:
-        return {"role": self._role} if self._role else {}
+    @override
+    def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
+        # Clever filters on one role per request.
+        url = API_VERSION_PATH + self.path
+        if not self.roles:
+            return [EndpointRead(url, {"limit": self.page_size})]
+        return [EndpointRead(url, {"limit": self.page_size, "role": r}) for r in self.roles]
 
-    def read_district(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if len(self.roles) <= 1:
-            self._role = self.roles[0] if self.roles else None
-            yield from self.request_records(context)
-            return
-        # Clever filters on one role per request. A user holding two of the wanted roles comes
-        # back once per role: emit it once (only such users need remembering).
+    @override
+    def district_records(
+        self, pages: Iterable[Page], context: Context
+    ) -> Iterable[dict[str, t.Any]]:
+        # A user holding two of the wanted roles comes back once per role: emit it once (only
+        # such users need remembering).
         emitted_multi_role: set[str] = set()
-        for role in self.roles:
-            self._role = role
-            for user in self.request_records(context):
-                held = [r for r in self.roles if r in (user.get("roles") or {})]
-                if len(held) > 1:
-                    if user["id"] in emitted_multi_role:
-                        continue
-                    emitted_multi_role.add(user["id"])
-                yield user
-        self._role = None
+        for user in super().district_records(pages, context):
+            held = [r for r in self.roles if r in (user.get("roles") or {})]
+            if len(held) > 1:
+                if user["id"] in emitted_multi_role:
+                    continue
+                emitted_multi_role.add(user["id"])
+            yield user
 
 
 class EventsStream(CleverStream):
@@ -136,18 +255,26 @@ class EventsStream(CleverStream):
     # simply the last id read, and a run stopped at any page resumes right after it.
     is_sorted = True
 
+    @property
+    @override
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        return [{"district": district_id} for district_id in self._tap.run.event_district_ids()]
+
+    @override
     def filter_params(self) -> dict[str, t.Any]:
         record_types = self.config.get("event_record_types") or []
         return {"record_type": list(record_types)} if record_types else {}
 
-    def get_url_params(
-        self, context: Context | None, next_page_token: ParseResult | None
-    ) -> dict[str, t.Any]:
-        params = super().get_url_params(context, next_page_token)
-        bookmark = self.get_starting_replication_key_value(context)
+    @override
+    def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
+        (read,) = super().endpoint_reads(district_id)
+        # The bookmark itself: districts are planned before the SDK starts their partition, so
+        # its starting marker (`get_starting_replication_key_value`) is not written yet.
+        state = self.get_context_state({"district": district_id})
+        bookmark = state.get("replication_key_value")
         if bookmark:
-            params["starting_after"] = bookmark
-        return params
+            read.params["starting_after"] = bookmark
+        return [read]
 
     @cached_property
     def user_roles(self) -> frozenset[str]:
@@ -166,9 +293,12 @@ class EventsStream(CleverStream):
                 return True
         return False
 
-    def read_district(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    @override
+    def district_records(
+        self, pages: Iterable[Page], context: Context
+    ) -> Iterator[dict[str, t.Any]]:
         last_read: str | None = None
-        for event in super().read_district(context):
+        for event in super().district_records(pages, context):
             last_read = event["id"]
             if self.is_in_scope(event):
                 yield event
@@ -179,43 +309,6 @@ class EventsStream(CleverStream):
             state.update(replication_key="id", replication_key_value=last_read)
         # Read to the end of the feed: no event up to now can have expired unseen.
         state["synced_at"] = utc_now_iso()
-
-    # --- probing the feed for the sync plan (sync_plan.EventFeed) -----------------------------
-
-    def _first_id(self, district_id: str, params: dict[str, t.Any]) -> str | None:
-        data = self.fetch_page(district_id, params)["data"]
-        return str(data[0]["data"]["id"]) if data else None
-
-    def oldest_event_id(self, district_id: str) -> str | None:
-        return self._first_id(district_id, {"limit": 1})
-
-    def newest_event_id(self, district_id: str) -> str | None:
-        # `ending_before=last` is how Clever's own client libraries read the newest event; it
-        # is observed behaviour, not documented, so an answer that does not fit falls back to
-        # paging forward to the end of the feed.
-        try:
-            newest = self._first_id(district_id, {"ending_before": "last", "limit": 1})
-        except CleverAPIError:
-            newest = None
-        if newest is not None:
-            return newest
-        last: str | None = None
-        params: dict[str, t.Any] = {"limit": self.page_size}
-        while True:
-            data = self.fetch_page(district_id, params)["data"]
-            if not data:
-                return last
-            last = str(data[-1]["data"]["id"])
-            params = {"limit": self.page_size, "starting_after": last}
-
-    def knows_cursor(self, district_id: str, event_id: str) -> bool:
-        try:
-            self.fetch_page(district_id, {"starting_after": event_id, "limit": 1})
-        except CleverAPIError as exc:
-            if exc.status in {400, 404}:
-                return False
-            raise
-        return True
 
 
 class SnapshotsStream(Stream):
@@ -232,9 +325,11 @@ class SnapshotsStream(Stream):
     _tap: TapClever
 
     @property
+    @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         return [{"district": district_id} for district_id in self._tap.run.snapshot_district_ids()]
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         district_id = (context or {}).get("district")
         if district_id is None:
@@ -252,6 +347,7 @@ class SnapshotsStream(Stream):
         )
         yield record
 
+    @override
     def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
         super().finalize_state_progress_markers(state)
-        self._tap.run.raise_if_finished_with_failures(self)
+        self._tap.run.finish_stream(self)

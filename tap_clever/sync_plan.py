@@ -11,6 +11,10 @@ records).
 A bookmark can no longer be trusted when Clever may have dropped events after it: Clever keeps
 events 30 days, so when the district was last read more than 30 days ago, when the oldest event
 still in the feed is newer than the bookmark, or when Clever rejects the bookmark as a cursor.
+
+Clever serves events only to Secure Sync districts of applications that turned events on. A
+district whose feed is not available is snapshotted on every run: its deletions still reach the
+warehouse, through snapshot replacement.
 """
 
 from __future__ import annotations
@@ -24,8 +28,18 @@ from typing import Any, Protocol
 EVENT_RETENTION = dt.timedelta(days=30)
 
 
+class EventsUnavailable(Exception):
+    """The district's event feed is not available to the application (events not enabled, or
+    not a Secure Sync district)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
 class EventFeed(Protocol):
-    """What the plan needs to know of a district's event feed."""
+    """What the plan needs to know of a district's event feed (each may raise
+    `EventsUnavailable`)."""
 
     def oldest_event_id(self, district_id: str) -> str | None: ...
 
@@ -45,6 +59,10 @@ class DistrictPlan:
     snapshot_id: str | None = None
     #: The newest event id when the snapshot started ("" for an empty feed).
     event_cursor: str | None = None
+    #: Whether this run reads the district's events (selected, and the feed is available).
+    events: bool = True
+    #: Why the feed is unavailable, for the one warning that says so; None when it is.
+    events_unavailable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,12 @@ class DistrictHistory:
     event_cursor: str | None = None
     bookmark: str | None = None
     synced_at: str | None = None
+
+    @property
+    def last_known_event(self) -> str:
+        """The newest event id the state knows of ("" if none): every event loaded so far sorts
+        at or before it."""
+        return self.bookmark or self.event_cursor or ""
 
 
 def _partition(state: Mapping[str, Any], stream: str, district_id: str) -> Mapping[str, Any]:
@@ -94,14 +118,42 @@ def plan_district(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
 ) -> DistrictPlan:
     """Decide one district's run; a snapshot plan reads the event cursor before returning."""
+    # An empty feed (nothing happened for 30 days), or one no longer available, still must not
+    # let events loaded by earlier runs count as changes after this snapshot: every event
+    # Clever writes from now on sorts after the last one this district's state knows.
+    try:
+        return _plan(district_id, history, feed, events_selected, snapshot_id, now)
+    except EventsUnavailable as exc:
+        return DistrictPlan(
+            district_id,
+            True,
+            f"the Events API is not available for this district (HTTP {exc.status}), so every "
+            "run reads a full snapshot",
+            snapshot_id=snapshot_id,
+            event_cursor=history.last_known_event,
+            events=False,
+            events_unavailable=str(exc),
+        )
 
+
+def _plan(
+    district_id: str,
+    history: DistrictHistory,
+    feed: EventFeed,
+    events_selected: bool,
+    snapshot_id: str,
+    now: Callable[[], dt.datetime],
+) -> DistrictPlan:
     def snapshot(reason: str) -> DistrictPlan:
         cursor = feed.newest_event_id(district_id) if events_selected else None
-        # An empty feed (nothing happened for 30 days) still must not let events loaded by
-        # earlier runs count as changes after this snapshot: every event Clever writes from now
-        # on sorts after the last one this district's state knows.
-        cursor = cursor or history.bookmark or history.event_cursor or ""
-        return DistrictPlan(district_id, True, reason, snapshot_id=snapshot_id, event_cursor=cursor)
+        return DistrictPlan(
+            district_id,
+            True,
+            reason,
+            snapshot_id=snapshot_id,
+            event_cursor=cursor or history.last_known_event,
+            events=events_selected,
+        )
 
     if not events_selected:
         return snapshot("the events stream is not selected, so every run reads a full snapshot")
@@ -115,7 +167,7 @@ def plan_district(
                 f"last read {days} days ago, and Clever keeps events for 30 days: changes may "
                 "be missing from the feed, so the district is resynced from a full snapshot"
             )
-    cursor = history.bookmark or history.event_cursor or ""
+    cursor = history.last_known_event
     oldest = feed.oldest_event_id(district_id)
     if cursor and oldest and oldest > cursor:
         return snapshot(

@@ -9,6 +9,7 @@ from functools import cached_property
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from typing_extensions import override
 
 from tap_clever import districts, streams
 from tap_clever.run import SyncRun
@@ -18,6 +19,9 @@ EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "cou
 # 10000 is Clever's maximum page size: the fewest requests (each costs ~a round trip and one of
 # the 1200 a minute a token may make) for pages that still fit easily in memory (~15 MB of users).
 DEFAULT_PAGE_SIZE = 10000
+# Districts read at once. Clever's rate limit is per token, so districts do not share a budget;
+# what they share is this machine: a page of each waits in memory (at most ~11 MB of JSON each).
+DEFAULT_PARALLEL_DISTRICTS = 16
 
 # Synced in this order: the snapshot streams, then the events after the snapshot's cursor, then
 # `snapshots`, which records a district's snapshot as complete only once all the rest succeeded.
@@ -91,6 +95,14 @@ class TapClever(Tap):
             description="Records per request (Clever's `limit`, 1 to 10000).",
         ),
         th.Property(
+            "max_parallel_districts",
+            th.IntegerType(minimum=1, maximum=64),
+            default=DEFAULT_PARALLEL_DISTRICTS,
+            title="Districts read at once",
+            description="How many districts are read in parallel (1 to 64), each paced by its "
+            "own token's rate limit. 1 reads them one after another.",
+        ),
+        th.Property(
             "user_roles",
             th.ArrayType(th.StringType(allowed_values=USER_ROLES)),
             title="User roles",
@@ -109,10 +121,12 @@ class TapClever(Tap):
         districts.reject_instant_login_tokens(self.config)
         self.run = SyncRun(self)
 
+    @override
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
 
     @property
+    @override
     def streams(self) -> dict[str, Stream]:
         # The SDK orders streams by name; the sync needs the order of STREAM_TYPES.
         ordered = sorted(super().streams.values(), key=lambda s: STREAM_TYPES.index(type(s)))

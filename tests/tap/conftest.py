@@ -19,8 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tap_clever import districts
-from tap_clever.client import CleverStream
+from tap_clever.client import CleverClient
 from tap_clever.tap import TapClever
 
 DISTRICT_A = "5f0000000000000000000a01"
@@ -123,9 +122,8 @@ def clever(httpserver: HTTPServer) -> FakeClever:
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries keep their logic but not their real-world waits."""
-    monkeypatch.setattr(CleverStream, "retry_base_seconds", 0.01)
-    monkeypatch.setattr(CleverStream, "max_attempts", 4)
-    monkeypatch.setattr(districts, "STARTUP_BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(CleverClient, "retry_base_seconds", 0.01)
+    monkeypatch.setattr(CleverClient, "max_attempts", 4)
 
 
 @dataclass

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from clever_sandbox import SandboxConfig, SandboxServer
 from tap_clever import streams
+from tap_clever.client import Page
 from tap_clever.sync_plan import DistrictHistory, plan_district
 from tests.tap.conftest import run_sync
 
@@ -170,14 +171,16 @@ def test_changes_made_during_the_snapshot_arrive_as_events(
     sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     during: list[dict] = []
-    read_users = streams.UsersStream.read_district
+    read_users = streams.UsersStream.district_records
 
-    def change_then_read(self: streams.UsersStream, context: dict) -> Iterator[dict]:
+    def change_then_read(
+        self: streams.UsersStream, pages: Iterable[Page], context: dict
+    ) -> Iterable[dict]:
         if not during:  # a change lands while the snapshot is being read
             during.extend(sandbox.random_changes(n=10, seed=4))
-        yield from read_users(self, context)
+        yield from read_users(self, pages, context)
 
-    monkeypatch.setattr(streams.UsersStream, "read_district", change_then_read)
+    monkeypatch.setattr(streams.UsersStream, "district_records", change_then_read)
 
     result = run_sync(config(sandbox))
 
