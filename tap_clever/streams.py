@@ -20,6 +20,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
+from tap_clever.client import page_records
 from tap_clever.errors import CleverAPIError, CleverError
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
 from tap_clever.sync_plan import utc_now_iso
@@ -80,8 +81,7 @@ class CleverStream(Stream):
         Each page is decoded and checked whole before its first record is yielded, so a
         malformed page emits nothing and state never moves past the last complete page.
         """
-        for page in pages:
-            yield from page.records()
+        return page_records(pages)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -8,11 +8,11 @@ from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from typing_extensions import override
 
 from tap_clever import districts, streams
 from tap_clever.run import SyncRun
+from tap_clever.singer_output import BufferedMsgSpecWriter
 
 USER_ROLES = ["student", "teacher", "staff", "contact", "district_admin"]
 EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "courses", "resources"]
@@ -42,7 +42,7 @@ class TapClever(Tap):
     """Singer tap for Clever rostering data: every district of an application in one run."""
 
     name = "tap-clever"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
