@@ -3,16 +3,18 @@
 The SDK syncs a stream's partitions (districts) one after another on one thread, and every
 message must leave the tap in that order. Clever's latency, not the tap's CPU, is what a run of
 many small districts waits on, and Clever's rate limit is per token, so districts do not share
-a budget. `OrderedParallelReader` therefore reads the districts of a stream on worker threads,
-each district on its own, and hands each district's pages to the one consumer (the SDK's sync
-loop) in district order.
+a budget. `OrderedParallelReader` therefore reads the districts of a stream on up to `workers`
+threads, each district on its own, and hands each district's pages to the one consumer (the
+SDK's sync loop) in district order.
 
-Memory stays bounded however many districts there are: at most `workers` districts are read
-ahead of the one being consumed, and each worker fetches a page only once the consumer has
-taken the previous one, so at most `workers` pages wait, plus the one being consumed.
+A district waiting out its token's rate limit holds back the output, not the reading: the
+others read ahead while it waits. Memory stays bounded however many districts there are:
+reading ahead stops once `budget` (bytes of pages) waits for the consumer; past that, only the
+district being consumed reads, and only when the consumer has run out of its pages. At most
+`budget`, plus one page per reading thread, plus the page being consumed, are held at once.
 
-Worker threads are daemons and check for cancellation while they wait, so a failing or
-interrupted run never waits for a district it no longer needs.
+Worker threads are daemons and are cancelled when their district is no longer needed, so a
+failing or interrupted run never waits for them.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from dataclasses import dataclass, field
 K = t.TypeVar("K", bound=Hashable)
 T = t.TypeVar("T")
 
-_POLL_SECONDS = 0.2
-
 
 class _End:
-    """A district's items are all read."""
+    """A key's items are all read."""
+
+
+_END = _End()
 
 
 @dataclass(frozen=True)
@@ -39,19 +42,17 @@ class _Failed:
 
 
 @dataclass
-class _District(t.Generic[T]):
-    """The handover between one worker and the consumer."""
+class _Task(t.Generic[T]):
+    """One key's items on their way from its worker to the consumer."""
 
-    items: deque[T | _End | _Failed] = field(default_factory=deque)
-    #: Items waiting for the consumer.
-    ready: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
-    #: Permission to read the next item: given back each time the consumer takes one.
-    may_read: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    position: int
+    items: deque[tuple[T | _End | _Failed, int]] = field(default_factory=deque)
+    cancelled: bool = False
 
 
 class OrderedParallelReader(t.Generic[K, T]):
-    """Reads each key's items on its own thread, at most `workers` at once, in key order."""
+    """Reads each key's items on its own thread, at most `workers` at once, handing them over in
+    key order with at most about `budget` (in units of `size`) waiting."""
 
     def __init__(
         self,
@@ -59,17 +60,25 @@ class OrderedParallelReader(t.Generic[K, T]):
         read: Callable[[K], Iterator[T]],
         *,
         workers: int,
+        budget: int | None = None,
+        size: Callable[[T], int] = lambda _item: 1,
         name: str = "reader",
     ) -> None:
         self._keys = list(keys)
         self._position = {key: index for index, key in enumerate(self._keys)}
         self._read = read
         self._workers = max(1, workers)
+        # By default one item waits per reading thread.
+        self._budget = budget if budget is not None else self._workers
+        self._size = size
         self._name = name
-        self._started: dict[int, _District[T]] = {}
+        self._changed = threading.Condition()
+        self._tasks: dict[int, _Task[T]] = {}
         self._next_to_start = 0
-        #: Lowest position the consumer has not finished with.
-        self._consumed = 0
+        self._reading = 0
+        self._waiting_size = 0
+        #: The position the consumer is on: the lowest it has not finished with.
+        self._cursor = 0
 
     def __contains__(self, key: object) -> bool:
         return key in self._position
@@ -79,80 +88,120 @@ class OrderedParallelReader(t.Generic[K, T]):
         here, after the items read before it. Keys are consumed in order: asking for a key
         abandons the keys before it that were not asked for."""
         position = self._position.get(key)
-        if position is None or position < self._consumed:
+        if position is None or position < self._cursor:
             yield from self._read(key)  # not read ahead (or asked for again): read it here
             return
-        while self._consumed < position:
-            self._finish(self._consumed)
-        self._start_window()
-        district = self._started[position]
+        with self._changed:
+            for earlier in range(self._cursor, position):
+                self._cancel(earlier)
+            self._cursor = position
+            self._start_workers()
+            self._changed.notify_all()
+            # Its worker starts as soon as a cancelled one has finished its last request.
+            while position not in self._tasks:
+                self._changed.wait()
+            task = self._tasks[position]
         try:
             while True:
-                district.ready.acquire()
-                item = district.items.popleft()
+                with self._changed:
+                    while not task.items:
+                        self._changed.wait()
+                    item, item_size = task.items.popleft()
+                    self._waiting_size -= item_size
+                    self._changed.notify_all()
                 if isinstance(item, _End):
                     return
                 if isinstance(item, _Failed):
                     raise item.error
-                district.may_read.release()  # the worker fetches the next one meanwhile
                 yield item
         finally:
-            self._finish(position)
+            with self._changed:
+                self._cancel(position)
+                self._cursor = max(self._cursor, position + 1)
+                self._start_workers()
+                self._changed.notify_all()
 
     def close(self) -> None:
         """Stop every worker; items not consumed are dropped."""
-        for position in list(self._started):
-            self._finish(position)
-        self._consumed = self._next_to_start = len(self._keys)
+        with self._changed:
+            for position in list(self._tasks):
+                self._cancel(position)
+            self._cursor = self._next_to_start = len(self._keys)
+            self._changed.notify_all()
 
-    def _start_window(self) -> None:
-        while self._next_to_start < min(len(self._keys), self._consumed + self._workers):
-            position = self._next_to_start
-            district: _District[T] = _District()
-            self._started[position] = district
+    # --- under the lock ----------------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        """Start the next keys' workers while threads are free and the budget allows (the
+        consumer's own key starts regardless, or nothing would move)."""
+        self._next_to_start = max(self._next_to_start, self._cursor)  # skipped keys never start
+        while (
+            self._next_to_start < len(self._keys)
+            and self._reading < self._workers
+            and (self._waiting_size < self._budget or self._next_to_start == self._cursor)
+        ):
+            task: _Task[T] = _Task(self._next_to_start)
+            self._tasks[task.position] = task
+            self._reading += 1
             threading.Thread(
                 target=self._work,
-                args=(self._keys[position], district),
-                name=f"{self._name}-{position}",
+                args=(self._keys[task.position], task),
+                name=f"{self._name}-{task.position}",
                 daemon=True,
             ).start()
             self._next_to_start += 1
 
-    def _finish(self, position: int) -> None:
-        district = self._started.pop(position, None)
-        if district is not None:
-            district.cancelled.set()
-            district.may_read.release()  # wake a worker waiting for permission to read
-        self._consumed = max(self._consumed, position + 1)
-        self._start_window()
+    def _cancel(self, position: int) -> None:
+        task = self._tasks.pop(position, None)
+        if task is not None:
+            task.cancelled = True
+            for _item, item_size in task.items:
+                self._waiting_size -= item_size
+            task.items.clear()
 
-    def _work(self, key: K, district: _District[T]) -> None:
-        items: Iterator[T] | None = None
+    def _may_read(self, task: _Task[T]) -> bool:
+        if task.cancelled or self._waiting_size < self._budget:
+            return True
+        # Over budget: only the consumer's key reads on, and only once it has nothing left.
+        return task.position == self._cursor and not task.items
+
+    # --- on a worker thread ------------------------------------------------------------------
+
+    def _work(self, key: K, task: _Task[T]) -> None:
+        items = self._iterate(key)
+        outcome: T | _End | _Failed
         try:
-            items = self._read(key)
-            while _acquire_unless_cancelled(district.may_read, district.cancelled):
-                item = next(items, _END)
-                district.items.append(item)
-                district.ready.release()
-                if item is _END:
+            while True:
+                with self._changed:
+                    while not self._may_read(task):
+                        self._changed.wait()
+                    if task.cancelled:
+                        return
+                try:
+                    outcome = next(items)
+                except StopIteration:
+                    outcome = _END
+                except BaseException as error:  # handed to the consumer, which raises it
+                    outcome = _Failed(error)
+                item_size = 0 if isinstance(outcome, _End | _Failed) else self._size(outcome)
+                with self._changed:
+                    if task.cancelled:
+                        return
+                    task.items.append((outcome, item_size))
+                    self._waiting_size += item_size
+                    self._changed.notify_all()
+                if isinstance(outcome, _End | _Failed):
                     return
-        except BaseException as error:  # handed to the consumer, which raises it
-            district.items.append(_Failed(error))
-            district.ready.release()
         finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # a generator's own cleanup (its connection) runs on this thread
+            items.close()  # the reader's own cleanup (its connection) runs on this thread
+            with self._changed:
+                self._reading -= 1
+                self._start_workers()
+                self._changed.notify_all()
 
-
-_END = _End()
-
-
-def _acquire_unless_cancelled(semaphore: threading.Semaphore, cancelled: threading.Event) -> bool:
-    while not cancelled.is_set():
-        if semaphore.acquire(timeout=_POLL_SECONDS):
-            return not cancelled.is_set()
-    return False
+    def _iterate(self, key: K) -> t.Generator[T, None, None]:
+        # Calling `read` happens on the first `next`, so its failure is handed over too.
+        yield from self._read(key)
 
 
 def map_in_parallel(

@@ -40,6 +40,10 @@ class FakeClever:
     districts: dict[str, dict[str, t.Any]] = field(default_factory=dict)  # token -> district
     collections: dict[tuple[str, str], list[dict[str, t.Any]]] = field(default_factory=dict)
     oauth_credentials: tuple[str, str] | None = None
+    #: False: `ending_before` is ignored, as by a server that does not know it (oldest first).
+    honours_ending_before: bool = True
+    #: Called first for every request; a response it returns is sent instead of the fake's own.
+    intercept: t.Callable[[Request], Response | None] | None = None
 
     def add_district(self, token: str, district_id: str, name: str) -> None:
         self.districts[token] = {"id": district_id, "name": name}
@@ -56,6 +60,10 @@ class FakeClever:
         return [req for req, _ in self.server.log if req.path.startswith(path_prefix)]
 
     def handle(self, request: Request) -> Response:
+        if self.intercept is not None:
+            intercepted = self.intercept(request)
+            if intercepted is not None:
+                return intercepted
         if request.path == "/oauth/tokens":
             return self._oauth_tokens(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -73,7 +81,13 @@ class FakeClever:
             records = [r for r in records if r["type"].split(".")[0] in wanted]
         limit = int(request.args.get("limit", 100))
         after = request.args.get("starting_after")
-        selected = [r for r in records if after is None or r["id"] > after][:limit]
+        before = request.args.get("ending_before") if self.honours_ending_before else None
+        if before is not None:
+            # The `limit` records just below the cursor ("last": the end of the list), ascending.
+            below = [r for r in records if before == "last" or r["id"] < before]
+            selected = below[-limit:]
+        else:
+            selected = [r for r in records if after is None or r["id"] > after][:limit]
         links = [{"rel": "self", "uri": request.full_path}]
         if len(selected) == limit:
             links.append(
@@ -119,6 +133,20 @@ def clever(httpserver: HTTPServer) -> FakeClever:
     return fake
 
 
+@pytest.fixture
+def threaded_clever() -> t.Iterator[FakeClever]:
+    """The fake on a server that answers requests concurrently, for districts read at once."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    fake = FakeClever(server=server)
+    fake.add_district(TOKEN_A, DISTRICT_A, "Ashfield Unified")
+    server.expect_request(re.compile(r"^/.*$")).respond_with_handler(fake.handle)
+    yield fake
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries keep their logic but not their real-world waits."""
@@ -152,6 +180,22 @@ class SyncResult:
     @property
     def output(self) -> str:
         return json.dumps(self.messages) + self.stderr + (str(self.error) if self.error else "")
+
+
+def assert_valid_singer_output(messages: list[dict[str, t.Any]]) -> None:
+    """Every message is a Singer message, and each stream's SCHEMA comes before its records."""
+    described: set[str] = set()
+    for message in messages:
+        kind = message["type"]
+        assert kind in {"SCHEMA", "RECORD", "STATE", "ACTIVATE_VERSION"}, message
+        if kind == "SCHEMA":
+            assert message["key_properties"], message
+            described.add(message["stream"])
+        elif kind == "RECORD":
+            assert message["stream"] in described, message
+            assert isinstance(message["record"], dict)
+        elif kind == "STATE":
+            assert isinstance(message["value"], dict)
 
 
 def run_sync(
