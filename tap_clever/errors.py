@@ -41,6 +41,7 @@ class CleverAPIError(CleverError):
             message += f" Clever said: {detail}"
         super().__init__(message)
         self.status = status
+        self.detail = detail
 
 
 class CleverResponseError(CleverError):

@@ -78,7 +78,8 @@ class ClientEventFeed:
             )
         except CleverAPIError as exc:
             if exc.status in _UNAVAILABLE_STATUSES and not raw:
-                raise EventsUnavailable(exc.status, str(exc)) from None
+                said = f', Clever said "{exc.detail}"' if exc.detail else ""
+                raise EventsUnavailable(exc.status, f"HTTP {exc.status}{said}") from None
             raise
 
 

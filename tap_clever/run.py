@@ -271,13 +271,13 @@ class SyncRun:
         """A record type the district's token may not read (403): skipped, not a failure."""
         self._forbidden.setdefault(district_id, []).append(stream_name)
         self._tap.logger.warning(
-            "District %s: Clever refused %s to this application (HTTP 403), so the district's "
-            "snapshot holds none. A district that is not a Secure Sync district shares only "
-            "/districts with a district-app token; otherwise check the application's scopes "
-            "in the Clever dashboard. %s",
+            "District %s: Clever refused %s to this application (HTTP 403%s), so the "
+            "district's snapshot holds none. A district that is not a Secure Sync district "
+            "shares only /districts with a district-app token; otherwise check the "
+            "application's scopes in the Clever dashboard.",
             self.district_label(district_id),
             stream_name,
-            error,
+            f', Clever said "{error.detail}"' if error.detail else "",
         )
 
     def _raise_if_finished_with_failures(self, stream: Stream) -> None:

@@ -127,8 +127,8 @@ def plan_district(
         return DistrictPlan(
             district_id,
             True,
-            f"the Events API is not available for this district (HTTP {exc.status}), so every "
-            "run reads a full snapshot",
+            f"the Events API is not available for this district ({exc}), so every run reads "
+            "a full snapshot",
             snapshot_id=snapshot_id,
             event_cursor=history.last_known_event,
             events=False,
