@@ -2,6 +2,12 @@
 
 Pure request -> :class:`Response` logic; authentication, rate limiting and fault injection
 are sequenced by the HTTP layer, which calls :meth:`CleverApi.authenticate` first.
+
+What a district's token may read depends on the district's mode (``config.DISTRICT_MODES``):
+Clever serves events only to Secure Sync districts of applications that turned events on, and
+a district without Secure Sync lets a district-app token read ``/districts`` alone. Clever
+documents that restriction but not the status; the sandbox answers 403 with a message (and
+404 for the events of a district whose events are off, as the Events API spec lists).
 """
 
 from __future__ import annotations
@@ -9,12 +15,15 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import dataclasses
 from typing import Any
 
+from .config import EVENTS_OFF, NO_SECURE_SYNC
 from .dataset import District
 from .jsonutil import dumps, dumps_unsorted
 from .paging import Query, page_links, parse_page_params, render_page, select_page
 from .prefetch import Prefetcher
+from .ratelimit import district_bucket
 from .responses import ApiError, Response
 from .sandbox import Sandbox
 from .schema import RECORD_TYPES, USER_ROLES
@@ -54,7 +63,7 @@ class CleverApi:
         district = ds.by_token.get(token)
         if district is None:
             raise ApiError(401, "invalid bearer token")
-        return f"district-app:{district.id}", district
+        return district_bucket(district.id), district
 
     # -- routing ----------------------------------------------------------------------------
     def handle(
@@ -68,15 +77,30 @@ class CleverApi:
         parts = path[len(PREFIX) + 1 :].split("/")
         if parts and parts[-1] == "":
             parts.pop()
-        if len(parts) == 1 and parts[0] == "events":
+        if len(parts) not in (1, 2) or parts[0] not in (*RECORD_TYPES, "events"):
+            raise ApiError(404, f"no such endpoint: {path}")
+        self._check_access(district, parts[0])
+        if parts == ["events"]:
             return self._event_list(path, raw_query, query, district)
-        if len(parts) == 2 and parts[0] == "events":
+        if parts[0] == "events":
             return self._event(district, parts[1])
-        if len(parts) == 1 and parts[0] in RECORD_TYPES:
+        if len(parts) == 1:
             return self._list(parts[0], path, raw_query, query, district)
-        if len(parts) == 2 and parts[0] in RECORD_TYPES:
-            return self._one(parts[0], parts[1], district)
-        raise ApiError(404, f"no such endpoint: {path}")
+        return self._one(parts[0], parts[1], district)
+
+    @staticmethod
+    def _check_access(district: District, endpoint: str) -> None:
+        """Refuse what the district's mode does not let its token read."""
+        if district.mode == NO_SECURE_SYNC and endpoint != "districts":
+            raise ApiError(
+                403,
+                f"district {district.id} does not use Secure Sync: a district-app token can "
+                "only access /districts",
+            )
+        if district.mode == EVENTS_OFF and endpoint == "events":
+            raise ApiError(
+                404, f"events are not enabled for this application in district {district.id}"
+            )
 
     def _tokens(self, query: Query) -> Response:
         owner_type = query.get("owner_type", ["district"])[-1]
@@ -125,6 +149,8 @@ class CleverApi:
     def _event_list(self, path: str, raw_query: str, query: Query, district: District) -> Response:
         config = self.sandbox.config
         params = parse_page_params(query, config.default_limit, config.max_limit)
+        if self.sandbox.events_ignore_ending_before:
+            params = dataclasses.replace(params, ending_before=None)
         record_types = query.get("record_type", [])
         for record_type in record_types:
             if record_type not in RECORD_TYPES:

@@ -10,9 +10,15 @@ Consistency rules the engine keeps, so the Data API and the event feed always ag
 * a deleted (or silently removed) student leaves every section roster and every contact's
   relationships, with ``sections.updated`` / ``users.updated`` events (none when silent);
 * a deleted teacher, or a user who loses the teacher role, leaves ``teachers`` of every section
-  and the primary ``teacher`` falls to the next one (or null);
+  and the primary ``teacher`` falls to the next one; a section left without any teacher is
+  deleted, since Clever guarantees every section a ``teacher``;
 * a deleted term or course is unset (null) on the sections that pointed at it;
-* deleting a school does not cascade (a district would move its users first).
+* deleting a school does not cascade (a district would move its users first);
+* while a district's events are off (``events_off``, ``no_secure_sync``) its changes apply but
+  append no events.
+
+Generated fields Clever does not guarantee may be absent or null, so the engine reads them
+with ``.get`` and treats a missing list as empty.
 """
 
 from __future__ import annotations
@@ -214,7 +220,7 @@ class ChangeEngine:
         record: dict[str, Any],
         previous: dict[str, Any] | None = None,
     ) -> None:
-        if self._silent:
+        if self._silent or not district.events_enabled:
             return
         obj = record
         role = (record.get("roles") or {}).get("contact") if record_type == "users" else None
@@ -271,6 +277,7 @@ class ChangeEngine:
     def _create(self, district: District, record_type: str, record: dict[str, Any]) -> None:
         coll = district.collections[record_type]
         coll.put(record)
+        self.ds.created_in[record["id"]] = district
         self._track(district, coll, None, record)
         self._emit(district, record_type, "created", record)
 
@@ -319,7 +326,7 @@ class ChangeEngine:
             def unlink(u: dict[str, Any]) -> None:
                 role = u["roles"]["contact"]
                 if "students" in role:
-                    role["students"] = [x for x in role["students"] if x != student]
+                    role["students"] = [x for x in role.get("students") or [] if x != student]
                 role["student_relationships"] = [
                     rel
                     for rel in role.get("student_relationships") or []
@@ -332,13 +339,18 @@ class ChangeEngine:
         index = self._index(district)
         sections = district.collections["sections"]
         for section_id in sorted(index.section_teachers.get(teacher, set())):
-            if section_id not in sections:
+            section = sections.get(section_id)
+            if section is None:
+                continue
+            others = [x for x in section.get("teachers") or [] if x != teacher]
+            if not others:
+                self._delete(district, sections, section_id)
                 continue
 
-            def drop(s: dict[str, Any]) -> None:
-                s["teachers"] = [x for x in s.get("teachers") or [] if x != teacher]
+            def drop(s: dict[str, Any], others: list[str] = others) -> None:
+                s["teachers"] = others
                 if s.get("teacher") == teacher:
-                    s["teacher"] = s["teachers"][0] if s["teachers"] else None
+                    s["teacher"] = others[0]
 
             self._update(district, sections, section_id, drop)
 
@@ -350,11 +362,29 @@ class ChangeEngine:
     def new_record(
         self, district: District, record_type: str, role: str = "student", school: str | None = None
     ) -> dict[str, Any]:
-        """A synthetic record for a create operation, referencing only live records."""
+        """A synthetic record for a create operation, referencing only live records.
+
+        It went through the source-system pass, like generated records, and shares nothing
+        with the generator's pools (the caller may change it in place).
+        """
         r = self._fresh_rng()
+        pos = 10_000_000 + self._created
+        record = self._draft(district, record_type, role, school, r, pos)
+        gen.finish(r, district.ctx, record_type, pos, record)
+        return copy.deepcopy(record)
+
+    def _draft(
+        self,
+        district: District,
+        record_type: str,
+        role: str,
+        school: str | None,
+        r: gen.Rand,
+        pos: int,
+    ) -> dict[str, Any]:
+        """The record as generated, pointed at live records of ``district``."""
         ctx = district.ctx
         oid = self.ds.new_id()
-        pos = 10_000_000 + self._created
         users = district.collections["users"]
         live_students = users.role_ids.get("student", [])
         if record_type == "users":
@@ -417,7 +447,7 @@ class ChangeEngine:
             role["enrollments"] = []
         old = role.get("school")
         for enrollment in role.get("enrollments") or []:
-            if enrollment.get("school") == old and "end_date" not in enrollment:
+            if enrollment.get("school") == old and not enrollment.get("end_date"):
                 enrollment["end_date"] = today
         role.setdefault("enrollments", []).append({"school": school, "start_date": today})
         role["school"] = school
@@ -532,6 +562,8 @@ class ChangeEngine:
     def _op_set_section_teachers(self, op: Op) -> None:
         district, coll = self._find(op.get("section"), "sections")
         teachers = list(op.get("teachers") or [])
+        if not teachers:
+            raise ChangeError("a section always has a teacher; delete the section instead")
 
         def mutate(s: dict[str, Any]) -> None:
             s["teachers"] = teachers

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .config import SandboxConfig
+from .config import DISTRICT_MODES, SandboxConfig
 from .server import SandboxServer
 
 
@@ -39,7 +39,16 @@ def _control(url: str, path: str, payload: dict[str, Any] | None = None) -> Any:
         raise SystemExit(f"{exc.code} from {path}: {body}") from None
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _district_mode(text: str) -> tuple[int, str]:
+    index, _, mode = text.partition("=")
+    if not index.strip().isdigit() or mode not in DISTRICT_MODES:
+        raise argparse.ArgumentTypeError(
+            f"expected INDEX=MODE with MODE one of {', '.join(DISTRICT_MODES)}, got {text!r}"
+        )
+    return int(index), mode
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clever-sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -71,6 +80,25 @@ def _build_parser() -> argparse.ArgumentParser:
         help='fault rule as JSON, repeatable, e.g. \'{"kind":"status","status":503,"times":2}\'',
     )
     serve.add_argument("--bare-next-links", action="store_true")
+    serve.add_argument(
+        "--no-hostile-strings",
+        action="store_true",
+        help="keep free text well-behaved (no emoji, RTL, zero-width, huge or lone-surrogate text)",
+    )
+    serve.add_argument(
+        "--district-mode",
+        action="append",
+        default=[],
+        type=_district_mode,
+        metavar="INDEX=MODE",
+        help=f"mode of the district at INDEX (0-based), repeatable; MODE is one of "
+        f"{', '.join(DISTRICT_MODES)} (default events_on)",
+    )
+    serve.add_argument(
+        "--events-ignore-ending-before",
+        action="store_true",
+        help="answer /events?ending_before=... as if ending_before were absent",
+    )
     serve.add_argument("--client-id", default=None)
     serve.add_argument("--client-secret", default=None)
     serve.add_argument("--ready-file", type=Path, default=None)
@@ -104,8 +132,9 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
-    config = SandboxConfig(
+def serve_config(args: argparse.Namespace) -> SandboxConfig:
+    """The sandbox configuration ``serve`` arguments ask for."""
+    return SandboxConfig(
         districts=args.districts,
         users_per_district=args.users,
         students=args.students,
@@ -128,9 +157,16 @@ def _serve(args: argparse.Namespace) -> int:
         fault_seed=args.fault_seed,
         fault_rules=tuple(json.loads(rule) for rule in args.fault),
         bare_next_links=args.bare_next_links,
+        hostile_strings=not args.no_hostile_strings,
+        district_modes=dict(args.district_mode),
+        events_ignore_ending_before=args.events_ignore_ending_before,
         client_id=args.client_id,
         client_secret=args.client_secret,
     )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = serve_config(args)
     server = SandboxServer(config, host=args.host, port=args.port)
     gc.freeze()  # the dataset lives as long as the process: keep the collector off it
     info = server.info()
@@ -161,7 +197,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
     if args.command == "info":

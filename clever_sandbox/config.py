@@ -8,7 +8,8 @@ in-process API share one vocabulary.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 USER_KINDS: tuple[str, ...] = (
@@ -23,6 +24,22 @@ USER_KINDS: tuple[str, ...] = (
     "contact_v2",
 )
 """What each generated user is. ``contact_v2`` is a contact served in the older v2 shape."""
+
+EVENTS_ON = "events_on"
+EVENTS_OFF = "events_off"
+NO_SECURE_SYNC = "no_secure_sync"
+DISTRICT_MODES: tuple[str, ...] = (EVENTS_ON, EVENTS_OFF, NO_SECURE_SYNC)
+"""What a district's token may read. ``events_on``: everything. ``events_off``: a Secure Sync
+district of an application that has not turned events on: no event feed. ``no_secure_sync``: a
+district without Secure Sync: ``/districts`` only."""
+
+
+def check_district_mode(mode: str) -> str:
+    """``mode`` itself if it is one of :data:`DISTRICT_MODES`; a ValueError otherwise."""
+    if mode not in DISTRICT_MODES:
+        raise ValueError(f"district mode must be one of {DISTRICT_MODES}, got {mode!r}")
+    return mode
+
 
 KIND_ROLES: dict[str, tuple[str, ...]] = {
     "student": ("student",),
@@ -78,6 +95,15 @@ class SandboxConfig:
     fault_rules: tuple[dict[str, Any], ...] = ()
     """Fault rules installed at start-up (``FaultRule`` fields, see ``faults.py``)."""
     bare_next_links: bool = False
+    hostile_strings: bool = True
+    """Let hostile strings (emoji, RTL, zero-width, 10,000 characters, a lone surrogate) into
+    free text; off, the data is the same except those values stay plain."""
+    district_modes: Mapping[int, str] = field(default_factory=dict)
+    """Mode of the district at each index (``DISTRICT_MODES``); unlisted districts are
+    ``events_on``."""
+    events_ignore_ending_before: bool = False
+    """Answer ``/events?ending_before=...`` as if ``ending_before`` were absent (oldest first),
+    like a server that does not support the ``ending_before=last`` probe."""
     client_id: str | None = None
     client_secret: str | None = None
     default_limit: int = 100
@@ -88,7 +114,12 @@ class SandboxConfig:
         data = asdict(self)
         data["fault_statuses"] = list(self.fault_statuses)
         data["fault_rules"] = [dict(rule) for rule in self.fault_rules]
+        data["district_modes"] = {str(no): mode for no, mode in self.district_modes.items()}
         return data
+
+    def district_mode(self, no: int) -> str:
+        """The configured mode of the district at index ``no``."""
+        return check_district_mode(self.district_modes.get(no, EVENTS_ON))
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,16 @@ class ControlApi:
             ids = p.get("ids") or ([p["id"]] if "id" in p else [])
             return json_response(200, {"removed": sb.silent_remove(list(ids))})
         if method == "POST" and route == "/rate-limit":
-            sb.set_rate_limit(p.get("limit"), p.get("window"))
-            return json_response(200, {"limit": sb.limiter.limit, "window": sb.limiter.window})
+            return json_response(200, self._rate_limit(p))
         if method == "POST" and route == "/links":
             sb.bare_next_links = bool(p.get("bare_next_links", False))
             return json_response(200, {"bare_next_links": sb.bare_next_links})
+        if method == "POST" and route == "/district-mode":
+            sb.set_district_mode(str(p.get("district")), str(p.get("mode")))
+            return json_response(200, {"district": p["district"], "mode": p["mode"]})
+        if method == "POST" and route == "/events-paging":
+            sb.set_events_ignore_ending_before(bool(p.get("ignore_ending_before", False)))
+            return json_response(200, {"ignore_ending_before": sb.events_ignore_ending_before})
         if method == "GET" and route.startswith("/records/"):
             record_type = route[len("/records/") :]
             district = query.get("district", [None])[-1]
@@ -92,6 +97,21 @@ class ControlApi:
             district = query.get("district", [None])[-1]
             return json_response(200, {"data": sb.events(district)})
         raise ApiError(404, f"no such sandbox endpoint: {method} {PREFIX}{route}")
+
+    def _rate_limit(self, p: dict[str, Any]) -> dict[str, Any]:
+        """New quota/window (which resets every counter), then requests already spent."""
+        sb = self.sandbox
+        if p.get("limit") is not None or p.get("window") is not None:
+            sb.set_rate_limit(p.get("limit"), p.get("window"))
+        out: dict[str, Any] = {"limit": sb.limiter.limit, "window": sb.limiter.window}
+        spend = p.get("spend")
+        if spend is not None:
+            if not isinstance(spend, dict):
+                raise ApiError(400, "spend must map district ids to request counts")
+            out["remaining"] = {
+                district: sb.spend_rate_limit(district, int(n)) for district, n in spend.items()
+            }
+        return out
 
 
 __all__ = ["ControlApi", "FaultRule"]

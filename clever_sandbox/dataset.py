@@ -21,9 +21,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import generate as gen
-from .config import KIND_ROLES, USER_KINDS, DistrictPlan, SandboxConfig, plan_district
+from .config import (
+    EVENTS_ON,
+    KIND_ROLES,
+    USER_KINDS,
+    DistrictPlan,
+    SandboxConfig,
+    check_district_mode,
+    plan_district,
+)
 from .events import EventFeed
-from .ids import iso_ms, make_id, parse_iso
+from .hostile_strings import HOSTILE_STRINGS
+from .ids import id_counter, is_object_id, iso_ms, make_id, parse_iso
 from .jsonutil import dumps, loads
 from .names import DISTRICT_WORDS
 
@@ -209,16 +218,33 @@ class Collection:
 
 
 class District:
-    """One district: its token, its collections and its event feed."""
+    """One district: its token, its collections, its event feed and what its token may read."""
 
-    def __init__(self, no: int, district_id: str, name: str, token: str) -> None:
+    def __init__(
+        self, no: int, district_id: str, name: str, token: str, mode: str, hostile: bool
+    ) -> None:
         self.no = no
         self.id = district_id
         self.name = name
         self.token = token
+        self.mode = mode
+        """One of ``config.DISTRICT_MODES``."""
         self.collections: dict[str, Collection] = {}
         self.events = EventFeed()
-        self.ctx = gen.GenContext(district_no=no, district_id=district_id, district_name=name)
+        self.ctx = gen.GenContext(
+            district_no=no,
+            district_id=district_id,
+            district_name=name,
+            hostile=HOSTILE_STRINGS if hostile else (),
+        )
+
+    @property
+    def events_enabled(self) -> bool:
+        """Whether changes append events (the feed exists only while events are on)."""
+        return self.mode == EVENTS_ON
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = check_district_mode(mode)
 
     def counts(self) -> dict[str, int]:
         return {name: len(coll) for name, coll in self.collections.items()}
@@ -242,8 +268,17 @@ class Dataset:
         self.by_token: dict[str, District] = {}
         self.by_id: dict[str, District] = {}
         self._next_counter = 0
+        unknown = sorted(no for no in config.district_modes if not 0 <= no < config.districts)
+        if unknown:
+            raise ValueError(f"district_modes names districts that do not exist: {unknown}")
+        self._district_starts: list[int] = []
+        """Counter of each district's first id: its generated records follow, up to the next."""
         for no in range(config.districts):
+            self._district_starts.append(self._next_counter)
             self._build_district(no)
+        self._generated_end = self._next_counter
+        self.created_in: dict[str, District] = {}
+        """District of every record created by a change operation (they get fresh ids)."""
         last_ts = self.base_time + self._next_counter // RECORDS_PER_SECOND
         self.now = last_ts + 86400
         """Sandbox clock (Unix seconds): event times and new ids use it, never the wall clock."""
@@ -289,7 +324,14 @@ class Dataset:
         name = f"{DISTRICT_WORDS[no % len(DISTRICT_WORDS)]} School District"
         if no >= len(DISTRICT_WORDS):
             name += f" {no // len(DISTRICT_WORDS) + 1}"
-        district = District(no, district_id, name, _token_hex(seed, f"district-token-{no}", 40))
+        district = District(
+            no,
+            district_id,
+            name,
+            _token_hex(seed, f"district-token-{no}", 40),
+            config.district_mode(no),
+            config.hostile_strings,
+        )
         ctx = district.ctx
         school_ids = [self._base_id() for _ in range(plan.schools)]
         term_ids = [self._base_id() for _ in range(plan.terms)]
@@ -323,30 +365,33 @@ class Dataset:
                 ctx.teachers_by_school[(pos * 2246822519) % school_count].append(oid)
 
         created = self.base_time + int(district_id[8:], 16) // RECORDS_PER_SECOND
-        district_record = gen.make_district(ctx, created)
 
         def key(record_type: str) -> str:
             return f"{seed}:{no}:{record_type}"
 
-        def user_gen(r: gen.Rand, pos: int, oid: str) -> dict[str, Any]:
-            return gen.make_user(r, ctx, pos, oid, USER_KINDS[kinds[pos]])
+        def district_gen(r: gen.Rand, pos: int, oid: str) -> dict[str, Any]:
+            return gen.finish(r, ctx, "districts", pos, gen.make_district(ctx, created))
 
-        def bind(fn: Callable[[gen.Rand, gen.GenContext, int, str], dict[str, Any]]) -> Generator:
-            return lambda r, pos, oid: fn(r, ctx, pos, oid)
+        def bind(
+            record_type: str, fn: Callable[[gen.Rand, gen.GenContext, int, str], dict[str, Any]]
+        ) -> Generator:
+            return lambda r, pos, oid: gen.finish(r, ctx, record_type, pos, fn(r, ctx, pos, oid))
 
         district.collections = {
-            "districts": Collection(
-                "districts", [district_id], lambda r, p, o: district_record, key("districts")
+            "districts": Collection("districts", [district_id], district_gen, key("districts")),
+            "schools": Collection(
+                "schools", school_ids, bind("schools", gen.make_school), key("schools")
             ),
-            "schools": Collection("schools", school_ids, bind(gen.make_school), key("schools")),
-            "users": Collection("users", user_ids, user_gen, key("users")),
+            "users": Collection("users", user_ids, gen.user_generator(ctx, kinds), key("users")),
             "sections": Collection(
-                "sections", section_ids, bind(gen.make_section), key("sections")
+                "sections", section_ids, bind("sections", gen.make_section), key("sections")
             ),
-            "terms": Collection("terms", term_ids, bind(gen.make_term), key("terms")),
-            "courses": Collection("courses", course_ids, bind(gen.make_course), key("courses")),
+            "terms": Collection("terms", term_ids, bind("terms", gen.make_term), key("terms")),
+            "courses": Collection(
+                "courses", course_ids, bind("courses", gen.make_course), key("courses")
+            ),
             "resources": Collection(
-                "resources", resource_ids, bind(gen.make_resource), key("resources")
+                "resources", resource_ids, bind("resources", gen.make_resource), key("resources")
             ),
         }
         district.collections["users"].role_ids = role_ids
@@ -372,11 +417,24 @@ class Dataset:
             raise KeyError(f"unknown district {district_id!r}") from None
 
     def locate(self, oid: str) -> tuple[District, Collection] | None:
-        """Find the district and collection of a live record by id alone."""
-        for district in self.districts:
-            for coll in district.collections.values():
-                if oid in coll:
-                    return district, coll
+        """Find the district and collection of a live record by id alone.
+
+        The id's counter tells the district of a generated record (each district's ids are one
+        block), so a sandbox of a thousand districts does not scan them all.
+        """
+        if not is_object_id(oid):
+            return None
+        counter = id_counter(oid)
+        if counter < self._generated_end:
+            no = bisect.bisect_right(self._district_starts, counter) - 1
+            district: District | None = self.districts[no] if no >= 0 else None
+        else:
+            district = self.created_in.get(oid)
+        if district is None:
+            return None
+        for coll in district.collections.values():
+            if oid in coll:
+                return district, coll
         return None
 
     def counts(self) -> dict[str, dict[str, int]]:

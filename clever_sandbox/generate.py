@@ -2,21 +2,27 @@
 
 Every function takes a ``random()`` callable (seeded per chunk of records by the dataset, so a
 record's content depends only on the seed, its district, its type and its index) plus the
-:class:`GenContext` of its district, and returns a plain dict shaped exactly as the v3.1 schema
-says. The data deliberately carries Clever's documented quirks: three spellings of dates,
-``M/D/YYYY`` birth dates, ``Y``/``N``/``""`` flags, ``""`` enum values, nulls, optional keys,
-multi-role users, v2-shaped contacts, several teachers per section and free-form ``ext``.
+:class:`GenContext` of its district, and returns a plain dict shaped as the v3.1 schema says.
+The data deliberately carries Clever's documented quirks: three spellings of dates, ``M/D/YYYY``
+birth dates, ``Y``/``N``/``""`` flags, ``""`` enum values, multi-role users (some extra roles
+holding only a ``legacy_id``), v2-shaped contacts, contacts named in ``name.last`` alone, several
+teachers per section and free-form ``ext``. :func:`finish` then runs the source-system pass
+(``source_quirks.py``), which leaves out, nulls or empties what Clever does not guarantee.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from . import names, schema
+from .config import KIND_ROLES, USER_KINDS
+from .hostile_strings import HOSTILE_STRINGS, LONE_SURROGATE
 from .ids import iso_ms, make_id
+from .source_quirks import Outcomes, Plan, apply_source_quirks, compile_plan
 
 T = TypeVar("T")
 Rand = Callable[[], float]
@@ -32,6 +38,8 @@ class GenContext:
     district_no: int
     district_id: str
     district_name: str
+    hostile: tuple[str, ...] = ()
+    """Pool of hostile strings for free text; empty when the sandbox keeps text well-behaved."""
     school_ids: list[str] = field(default_factory=list)
     term_ids: list[str] = field(default_factory=list)
     course_ids: list[str] = field(default_factory=list)
@@ -39,6 +47,10 @@ class GenContext:
     students_by_school: list[list[str]] = field(default_factory=list)
     teachers: list[str] = field(default_factory=list)
     teachers_by_school: list[list[str]] = field(default_factory=list)
+    pools: UserPools = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pools = user_pools(bool(self.hostile))
 
 
 def pick(r: Rand, seq: Sequence[T]) -> T:
@@ -307,21 +319,89 @@ def _student_traits(r: Rand) -> dict[str, Any]:
     }
 
 
-# Pools drawn once from a fixed seed. Generating a million students field by field is too slow
-# for a benchmark server, so each student takes one pre-drawn bundle of categorical traits, one
-# location and one ext object; 1024 bundles still give every combination a warehouse must handle.
-_POOL_RNG = __import__("random").Random(20240701)
-STUDENT_TRAITS: tuple[dict[str, Any], ...] = tuple(
-    _student_traits(_POOL_RNG.random) for _ in range(1024)
+TRAIT_FIELDS: tuple[str, ...] = (
+    "disability",
+    "ell_status",
+    "frl_status",
+    "gender",
+    "gifted_status",
+    "hispanic_ethnicity",
+    "home_language",
+    "home_language_code",
+    "iep_status",
+    "race",
+    "section_504_status",
 )
-LOCATIONS: tuple[dict[str, Any], ...] = tuple(
-    make_location(_POOL_RNG.random, n * 37) for n in range(512)
-)
-EXTS: tuple[dict[str, Any], ...] = tuple(make_ext(_POOL_RNG.random, n) for n in range(64))
+"""Student fields drawn as one bundle by :func:`_student_traits`."""
+POOLED_ROLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "student": (*TRAIT_FIELDS, "location", "ext"),
+    "teacher": ("ext",),
+    "staff": ("ext",),
+}
+"""Role fields taken from :class:`UserPools` fragments rather than generated per user."""
+_STUDENT_PLAN = compile_plan(schema.STUDENT)
+TRAITS_POOL, PLACES_POOL, EXTS_POOL = 1024, 512, 64
+
+
+@dataclass(frozen=True)
+class UserPools:
+    """Parts users are assembled from, drawn once from a fixed seed.
+
+    Generating and messing up a million users field by field is too slow for a benchmark
+    server. So a student takes one bundle of categorical traits, one location fragment and one
+    ext fragment (teachers and staff an ext fragment too); 1024 bundles still give every
+    combination a warehouse must handle. Fragments went through the source-system pass when
+    drawn (a place may be ``{}``: no location at all); they are shared, so nothing may change
+    them in place. The rest of a user gets one pre-drawn outcome of the pass for users with its
+    roles (:func:`user_outcomes`).
+    """
+
+    traits: tuple[dict[str, Any], ...]
+    places: tuple[dict[str, Any], ...]
+    exts: tuple[dict[str, Any], ...]
+
+
+@lru_cache(maxsize=2)
+def user_pools(hostile: bool) -> UserPools:
+    """The pools; ``hostile`` lets hostile strings into free text."""
+    r = random.Random(20240701).random
+    pool = HOSTILE_STRINGS if hostile else ()
+
+    def messy(fragment: dict[str, Any]) -> dict[str, Any]:
+        apply_source_quirks(r, fragment, _STUDENT_PLAN, pool)
+        return fragment
+
+    return UserPools(
+        traits=tuple(messy(_student_traits(r)) for _ in range(TRAITS_POOL)),
+        places=tuple(messy({"location": make_location(r, n * 37)}) for n in range(PLACES_POOL)),
+        exts=tuple(messy({"ext": make_ext(r, n)}) for n in range(EXTS_POOL)),
+    )
+
+
+@lru_cache(maxsize=1)
+def user_outcomes() -> dict[frozenset[str], Outcomes]:
+    """Pre-drawn outcomes of the source-system pass, by the set of roles a user holds."""
+    return {
+        frozenset(roles): _outcomes_for(roles)
+        for roles in sorted({*KIND_ROLES.values(), *((role,) for role in schema.ROLES)})
+    }
+
+
+def _outcomes_for(roles: tuple[str, ...]) -> Outcomes:
+    """Outcomes of the pass over users holding ``roles`` (pooled fields left out)."""
+    shape = {
+        **schema.USER,
+        "roles": schema.Field(
+            schema.OBJECT, schema.STRUCTURAL, fields={role: schema.ROLES[role] for role in roles}
+        ),
+    }
+    skip = [f"roles.{role}.{key}" for role in roles for key in POOLED_ROLE_FIELDS.get(role, ())]
+    count = 1024 if roles in (("student",), ("contact",)) else 256  # the many, and the few
+    return Outcomes(shape, skip, count, seed=f"outcomes:{'+'.join(roles)}")
 
 
 def make_student_role(
-    r: Rand, ctx: GenContext, pos: int, oid: str, slugs: tuple[str, str]
+    r: Rand, ctx: GenContext, pos: int, oid: str, slugs: tuple[str, str], created: str
 ) -> dict[str, Any]:
     """The ``roles.student`` object: enrollments in one or more schools, some ended."""
     school_count = len(ctx.school_ids)
@@ -349,22 +429,29 @@ def make_student_role(
                     "end_date": _enrollment_date(r, SCHOOL_YEAR, 6, 13),
                 },
             )
+    elif roll < 0.25 and enrollments:
+        enrollments[0]["end_date"] = None  # still open, spelled null instead of left out
+    elif roll < 0.26:
+        enrollments = []  # in no active section right now: Clever lists no enrollment
     grade = GRADE_TABLE[int(r() * len(GRADE_TABLE))]
     offset = _GRADE_OFFSET.get(grade, pos % 13)
     birth_year = SCHOOL_YEAR - 5 - offset - (1 if r() < 0.3 else 0)
     roll = r()
     dob = None if roll < 0.02 else f"{int(roll * 1200) % 12 + 1}/{pos % 28 + 1}/{birth_year}"
     district_no = ctx.district_no
+    pools = ctx.pools
     role: dict[str, Any] = {
-        **STUDENT_TRAITS[int(r() * 1024)],
+        **pools.traits[int(r() * TRAITS_POOL)],
+        **pools.places[int(r() * PLACES_POOL)],
+        **pools.exts[int(r() * EXTS_POOL)],
+        "created": created,
         "credentials": {"district_username": f"{slugs[0]}{slugs[1]}{pos}"},
         "dob": dob,
         "enrollments": enrollments,
-        "ext": EXTS[int(r() * 64)],
         "grade": grade,
         "graduation_year": None if roll > 0.95 else str(SCHOOL_YEAR + 13 - max(offset, 0)),
+        "last_modified": created,
         "legacy_id": legacy_id(oid, 0),
-        "location": LOCATIONS[int(r() * 512)],
         "school": home,
         "schools": schools,
         "sis_id": f"S{district_no}{pos:07d}",
@@ -394,8 +481,8 @@ def make_teacher_role(
         if other != home:
             schools.append(other)
     return {
+        **ctx.pools.exts[int(r() * EXTS_POOL)],
         "credentials": {"district_username": f"{slugs[0]}.{slugs[1]}{pos}"},
-        "ext": make_ext(r, pos),
         "legacy_id": legacy_id(oid, 1),
         "school": home,
         "schools": schools,
@@ -412,9 +499,9 @@ def make_staff_role(
     home = staff_school(ctx, pos)
     title = pick(r, names.STAFF_TITLES)
     return {
+        **ctx.pools.exts[int(r() * EXTS_POOL)],
         "credentials": {"district_username": f"{slugs[0]}_{slugs[1]}{pos}"},
         "department": pick(r, names.STAFF_DEPARTMENTS) if r() < 0.85 else None,
-        "ext": make_ext(r, pos),
         "legacy_id": legacy_id(oid, 2),
         "roles": [title] if r() < 0.8 else [title, "Coach"],
         "schools": [home] if home else [],
@@ -472,9 +559,13 @@ def make_user(r: Rand, ctx: GenContext, pos: int, oid: str, kind: str) -> dict[s
     domain = "example.org" if kind in ("student", "contact", "contact_v2") else "example.com"
     roles: dict[str, Any] = {}
     if kind == "student":
-        roles["student"] = make_student_role(r, ctx, pos, oid, slugs)
+        roles["student"] = make_student_role(r, ctx, pos, oid, slugs, created)
     elif kind in ("contact", "contact_v2"):
         roles["contact"] = make_contact_role(r, ctx, pos, oid, kind == "contact_v2")
+        roll = r()
+        if roll < 0.16:  # the contact's full name stored in name.last alone
+            full = {"last": f"{name['first']} {name['last']}"}
+            name = full if roll < 0.12 else {"first": "", **full}
     else:
         if "teacher" in kind:
             roles["teacher"] = make_teacher_role(r, ctx, pos, oid, slugs)
@@ -482,12 +573,20 @@ def make_user(r: Rand, ctx: GenContext, pos: int, oid: str, kind: str) -> dict[s
             roles["staff"] = make_staff_role(r, ctx, pos, oid, slugs)
         if "district_admin" in kind:
             roles["district_admin"] = make_admin_role(r, ctx, pos, oid)
+        extra = KIND_ROLES[kind][1:]
+        if extra and r() < 0.3:  # a merged identity whose second role holds nothing else
+            roles[extra[0]] = {"legacy_id": roles[extra[0]]["legacy_id"]}
+    roll = r()
+    if roll < 0.05:
+        email = None
+    elif roll < 0.06:  # Clever does not validate emails: some lack the @
+        email = f"{first_slug}.{last_slug}{pos}"
+    else:
+        email = f"{first_slug}.{last_slug}.{ctx.district_no}x{pos}@{domain}"
     user: dict[str, Any] = {
         "created": created,
         "district": ctx.district_id,
-        "email": None
-        if r() < 0.05
-        else f"{first_slug}.{last_slug}.{ctx.district_no}x{pos}@{domain}",
+        "email": email,
         "id": oid,
         "last_modified": created if r() < 0.7 else iso_ms(ts + 3600 * (1 + int(r() * 3))),
         "name": name,
@@ -543,3 +642,51 @@ def make_section(r: Rand, ctx: GenContext, pos: int, oid: str) -> dict[str, Any]
     if r() < 0.3:
         section["lms_status"] = {"synced_in_lms": r() < 0.5}
     return section
+
+
+LONE_SURROGATE_POSITION = 500
+"""The user at this position of every district (when hostile strings are on) has
+:data:`~clever_sandbox.hostile_strings.LONE_SURROGATE` as ``name.middle``."""
+RECORD_PLANS: dict[str, Plan] = {
+    record_type: compile_plan(shape)
+    for record_type, shape in schema.RECORD_SHAPES.items()
+    if record_type != "users"
+}
+"""The source-system pass of each record type but users (see :class:`UserPools`)."""
+
+
+def finish(
+    r: Rand, ctx: GenContext, record_type: str, pos: int, record: dict[str, Any]
+) -> dict[str, Any]:
+    """Run the source-system pass over a generated record (and plant the lone surrogate)."""
+    if record_type == "users":
+        user_outcomes()[frozenset(record["roles"])].apply(r, record, ctx.hostile)
+        if pos == LONE_SURROGATE_POSITION:
+            _plant_lone_surrogate(ctx, record)
+    else:
+        apply_source_quirks(r, record, RECORD_PLANS[record_type], ctx.hostile)
+    return record
+
+
+def user_generator(
+    ctx: GenContext, kinds: Sequence[int]
+) -> Callable[[Rand, int, str], dict[str, Any]]:
+    """Generate and :func:`finish` the user at each position; ``kinds[pos]`` indexes
+    ``config.USER_KINDS``. The hot path of a big district, so the outcome lookup is done once."""
+    outcomes = [user_outcomes()[frozenset(KIND_ROLES[kind])] for kind in USER_KINDS]
+    hostile = ctx.hostile
+
+    def generate(r: Rand, pos: int, oid: str) -> dict[str, Any]:
+        code = kinds[pos]
+        user = make_user(r, ctx, pos, oid, USER_KINDS[code])
+        outcomes[code].apply(r, user, hostile)
+        if pos == LONE_SURROGATE_POSITION:
+            _plant_lone_surrogate(ctx, user)
+        return user
+
+    return generate
+
+
+def _plant_lone_surrogate(ctx: GenContext, user: dict[str, Any]) -> None:
+    if ctx.hostile:
+        user["name"]["middle"] = LONE_SURROGATE

@@ -51,6 +51,14 @@ class RateLimiter:
 
     def hit(self, bucket: str, now: float | None = None) -> RateState:
         """Count one request; ``allowed`` is False once the window's quota is spent."""
+        return self.spend(bucket, 1, now)
+
+    def spend(self, bucket: str, requests: int, now: float | None = None) -> RateState:
+        """Count ``requests`` requests at once in the bucket's current window.
+
+        Tests use it for a token whose window someone else (the partner's own application,
+        sharing the district token) has already used up.
+        """
         now = time.time() if now is None else now
         with self._lock:
             window_no = int(now // self.window)
@@ -58,8 +66,13 @@ class RateLimiter:
             current_no, used = self._counts.get(bucket, (window_no, 0))
             if current_no != window_no:
                 used = 0
-            used += 1
+            used += max(0, requests)
             self._counts[bucket] = (window_no, used)
             return RateState(
                 used <= self.limit, self.limit, max(0, self.limit - used), reset, bucket
             )
+
+
+def district_bucket(district_id: str) -> str:
+    """The rate-limit bucket of a district-app token (one token per district)."""
+    return f"district-app:{district_id}"

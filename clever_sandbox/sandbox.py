@@ -12,7 +12,7 @@ from .changes import ChangeEngine, ChangeError
 from .config import SandboxConfig
 from .dataset import Dataset, District
 from .faults import FaultInjector, FaultRule
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, district_bucket
 from .schema import RECORD_TYPES
 
 
@@ -33,6 +33,7 @@ class Sandbox:
             self.faults.add(FaultRule.from_dict(dict(rule)))
         self.limiter = RateLimiter(self.config.rate_limit, self.config.rate_window)
         self.bare_next_links = self.config.bare_next_links
+        self.events_ignore_ending_before = self.config.events_ignore_ending_before
         if self.config.pregenerate:
             self.dataset.pregenerate()
         if self.config.initial_events > 0:
@@ -73,6 +74,7 @@ class Sandbox:
                         "id": d.id,
                         "name": d.name,
                         "token": d.token,
+                        "mode": d.mode,
                         "counts": d.counts(),
                         "roles": {
                             r: len(ids)
@@ -85,6 +87,7 @@ class Sandbox:
                 ],
                 "rate_limit": {"limit": self.limiter.limit, "window": self.limiter.window},
                 "bare_next_links": self.bare_next_links,
+                "events_ignore_ending_before": self.events_ignore_ending_before,
                 "config": self.config.to_dict(),
             }
 
@@ -151,6 +154,23 @@ class Sandbox:
         """Change the per-token quota and/or window length; resets all counters."""
         self.limiter.configure(limit, window)
 
+    def spend_rate_limit(self, district_id: str, requests: int) -> int:
+        """Use up ``requests`` of the district token's current window (another application
+        sharing the token); returns the requests left in the window."""
+        district = self.dataset.district_of(district_id)
+        return self.limiter.spend(district_bucket(district.id), requests).remaining
+
+    # -- server behaviour -------------------------------------------------------------------
+    def set_district_mode(self, district_id: str, mode: str) -> None:
+        """Switch what a district's token may read (``events_on``, ``events_off``,
+        ``no_secure_sync``). Changes made while events are off append no events."""
+        with self.dataset.lock:
+            self.dataset.district_of(district_id).set_mode(mode)
+
+    def set_events_ignore_ending_before(self, ignore: bool) -> None:
+        """Make ``/events`` ignore ``ending_before`` (and answer oldest first) or honour it."""
+        self.events_ignore_ending_before = ignore
+
     # -- state for assertions ---------------------------------------------------------------
     def records(self, record_type: str, district_id: str | None = None) -> list[dict[str, Any]]:
         """Current full state of one record type, ascending by id within each district.
@@ -166,11 +186,10 @@ class Sandbox:
     def record(self, record_type: str, oid: str) -> dict[str, Any] | None:
         """One live record by id (any district), or None."""
         with self.dataset.lock:
-            for district in self.dataset.districts:
-                found = district.collections[record_type].get(oid)
-                if found is not None:
-                    return found
-            return None
+            found = self.dataset.locate(oid)
+            if found is None or found[1].record_type != record_type:
+                return None
+            return found[1].get(oid)
 
     def events(self, district_id: str | None = None) -> list[dict[str, Any]]:
         """A district's current event feed, oldest first (None: every district's, in order)."""

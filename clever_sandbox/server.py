@@ -316,8 +316,17 @@ class SandboxServer:
     def set_rate_limit(self, limit: int | None = None, window: float | None = None) -> None:
         self.sandbox.set_rate_limit(limit, window)
 
+    def spend_rate_limit(self, district_id: str, requests: int) -> int:
+        return self.sandbox.spend_rate_limit(district_id, requests)
+
     def set_bare_next_links(self, bare: bool) -> None:
         self.sandbox.bare_next_links = bare
+
+    def set_district_mode(self, district_id: str, mode: str) -> None:
+        self.sandbox.set_district_mode(district_id, mode)
+
+    def set_events_ignore_ending_before(self, ignore: bool) -> None:
+        self.sandbox.set_events_ignore_ending_before(ignore)
 
     def records(self, record_type: str, district_id: str | None = None) -> list[dict[str, Any]]:
         return self.sandbox.records(record_type, district_id)

@@ -9,9 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
-from clever_sandbox.cli import main
+from clever_sandbox.cli import build_parser, main, serve_config
 
 
 def test_serve_then_control_then_sigterm(tmp_path: Path, capsys) -> None:
@@ -76,3 +77,24 @@ def test_changes_from_file(tmp_path: Path, capsys, make_sandbox) -> None:
     record = sandbox.record("schools", school)
     assert record is not None
     assert record["name"] == "Renamed"
+
+
+def test_serve_flags_for_modes_hostile_strings_and_ending_before() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--district-mode", "1=no_secure_sync", "--district-mode", "0=events_off",
+         "--no-hostile-strings", "--events-ignore-ending-before"]
+    )  # fmt: skip
+    config = serve_config(args)
+    assert config.district_modes == {1: "no_secure_sync", 0: "events_off"}
+    assert config.hostile_strings is False
+    assert config.events_ignore_ending_before is True
+    defaults = serve_config(build_parser().parse_args(["serve"]))
+    assert defaults.district_modes == {}
+    assert defaults.hostile_strings is True
+    assert defaults.events_ignore_ending_before is False
+
+
+@pytest.mark.parametrize("value", ["1=sometimes", "x=events_off", "events_off"])
+def test_serve_rejects_a_bad_district_mode(value: str) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--district-mode", value])

@@ -27,13 +27,15 @@ def test_sandbox_never_imports_the_tap() -> None:
 
 
 def test_stdlib_json_fallback_gives_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    sandbox = Sandbox(SandboxConfig(districts=1, users_per_district=200, seed=3))
+    # 600 users: hostile strings and the lone surrogate (user 500) included
+    sandbox = Sandbox(SandboxConfig(districts=1, users_per_district=600, seed=3))
     records = [r for t in ("users", "sections", "schools", "terms") for r in sandbox.records(t)]
     fast = [jsonutil.dumps(r) for r in records]
+    assert any(b"\\ud83d" in body for body in fast)
     monkeypatch.setattr(jsonutil, "_orjson", None)
     slow = [jsonutil.dumps(r) for r in records]
     assert slow == fast
-    assert jsonutil.loads(slow[0]) == records[0]
+    assert [jsonutil.loads(body) for body in slow] == records
 
 
 def test_object_id_helpers() -> None:
