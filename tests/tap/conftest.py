@@ -182,6 +182,22 @@ class SyncResult:
         return json.dumps(self.messages) + self.stderr + (str(self.error) if self.error else "")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_repaired(value: t.Any) -> t.Any:
+    """A sandbox value as the tap delivers it: a lone surrogate (text a source system cut in
+    half, which no UTF-8 output can carry) becomes U+FFFD. A Python str holds a surrogate code
+    point only when it is lone."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: as_repaired(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_repaired(item) for item in value]
+    return value
+
+
 def assert_valid_singer_output(messages: list[dict[str, t.Any]]) -> None:
     """Every message is a Singer message, and each stream's SCHEMA comes before its records."""
     described: set[str] = set()
