@@ -13,8 +13,8 @@ reading ahead stops once `budget` (bytes of pages) waits for the consumer; past 
 district being consumed reads, and only when the consumer has run out of its pages. At most
 `budget`, plus one page per reading thread, plus the page being consumed, are held at once.
 
-Worker threads are daemons and are cancelled when their district is no longer needed, so a
-failing or interrupted run never waits for them.
+The worker threads are daemons, and a district no longer needed is cancelled, so a failing or
+interrupted run never waits for them.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class _Failed:
 
 @dataclass
 class _Task(t.Generic[T]):
-    """One key's items on their way from its worker to the consumer."""
+    """One key's items on their way from a worker to the consumer."""
 
     position: int
     items: deque[tuple[T | _End | _Failed, int]] = field(default_factory=deque)
@@ -51,8 +51,8 @@ class _Task(t.Generic[T]):
 
 
 class OrderedParallelReader(t.Generic[K, T]):
-    """Reads each key's items on its own thread, at most `workers` at once, handing them over in
-    key order with at most about `budget` (in units of `size`) waiting."""
+    """Reads each key's items on `workers` threads, handing them over in key order with at most
+    about `budget` (in units of `size`) waiting."""
 
     def __init__(
         self,
@@ -67,18 +67,23 @@ class OrderedParallelReader(t.Generic[K, T]):
         self._keys = list(keys)
         self._position = {key: index for index, key in enumerate(self._keys)}
         self._read = read
-        self._workers = max(1, workers)
+        self._workers = max(1, min(workers, len(self._keys)))
         # By default one item waits per reading thread.
         self._budget = budget if budget is not None else self._workers
         self._size = size
         self._name = name
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        #: The consumer waits here for its key's next item.
+        self._item_ready = threading.Condition(lock)
+        #: Workers wait here for a key to read, or for room to read its next item.
+        self._room = threading.Condition(lock)
         self._tasks: dict[int, _Task[T]] = {}
         self._next_to_start = 0
-        self._reading = 0
         self._waiting_size = 0
         #: The position the consumer is on: the lowest it has not finished with.
         self._cursor = 0
+        self._closed = False
+        self._threads_started = False
 
     def __contains__(self, key: object) -> bool:
         return key in self._position
@@ -88,68 +93,70 @@ class OrderedParallelReader(t.Generic[K, T]):
         here, after the items read before it. Keys are consumed in order: asking for a key
         abandons the keys before it that were not asked for."""
         position = self._position.get(key)
-        if position is None or position < self._cursor:
+        if position is None or position < self._cursor or self._closed:
             yield from self._read(key)  # not read ahead (or asked for again): read it here
             return
-        with self._changed:
+        self._start_threads()
+        with self._room:
             for earlier in range(self._cursor, position):
                 self._cancel(earlier)
             self._cursor = position
-            self._start_workers()
-            self._changed.notify_all()
-            # Its worker starts as soon as a cancelled one has finished its last request.
-            while position not in self._tasks:
-                self._changed.wait()
-            task = self._tasks[position]
+            self._room.notify_all()
         try:
             while True:
-                with self._changed:
-                    while not task.items:
-                        self._changed.wait()
+                with self._item_ready:
+                    while not (task := self._tasks.get(position)) or not task.items:
+                        self._item_ready.wait()
                     item, item_size = task.items.popleft()
                     self._waiting_size -= item_size
-                    self._changed.notify_all()
+                    self._room.notify_all()
                 if isinstance(item, _End):
                     return
                 if isinstance(item, _Failed):
                     raise item.error
                 yield item
         finally:
-            with self._changed:
+            with self._room:
                 self._cancel(position)
                 self._cursor = max(self._cursor, position + 1)
-                self._start_workers()
-                self._changed.notify_all()
+                self._room.notify_all()
 
     def close(self) -> None:
         """Stop every worker; items not consumed are dropped."""
-        with self._changed:
+        with self._room:
+            self._closed = True
             for position in list(self._tasks):
                 self._cancel(position)
-            self._cursor = self._next_to_start = len(self._keys)
-            self._changed.notify_all()
+            self._room.notify_all()
+
+    def _start_threads(self) -> None:
+        if self._threads_started:
+            return
+        self._threads_started = True
+        for number in range(self._workers):
+            threading.Thread(target=self._work, name=f"{self._name}-{number}", daemon=True).start()
 
     # --- under the lock ----------------------------------------------------------------------
 
-    def _start_workers(self) -> None:
-        """Start the next keys' workers while threads are free and the budget allows (the
-        consumer's own key starts regardless, or nothing would move)."""
-        self._next_to_start = max(self._next_to_start, self._cursor)  # skipped keys never start
-        while (
-            self._next_to_start < len(self._keys)
-            and self._reading < self._workers
-            and (self._waiting_size < self._budget or self._next_to_start == self._cursor)
-        ):
-            task: _Task[T] = _Task(self._next_to_start)
-            self._tasks[task.position] = task
-            self._reading += 1
-            threading.Thread(
-                target=self._work,
-                args=(self._keys[task.position], task),
-                name=f"{self._name}-{task.position}",
-                daemon=True,
-            ).start()
-            self._next_to_start += 1
+    def _next_task(self) -> _Task[T] | None:
+        """The next key to read, once the budget allows (the consumer's own key starts
+        regardless, or nothing would move); None when every key is taken."""
+        while True:
+            self._next_to_start = max(self._next_to_start, self._cursor)  # skipped keys never start
+            if self._closed or self._next_to_start >= len(self._keys):
+                return None
+            if self._waiting_size < self._budget or self._next_to_start == self._cursor:
+                task: _Task[T] = _Task(self._next_to_start)
+                self._tasks[task.position] = task
+                self._next_to_start += 1
+                return task
+            self._room.wait()
+
+    def _may_read(self, task: _Task[T]) -> bool:
+        if task.cancelled or self._waiting_size < self._budget:
+            return True
+        # Over budget: only the consumer's key reads on, and only once it has nothing left.
+        return task.position == self._cursor and not task.items
 
     def _cancel(self, position: int) -> None:
         task = self._tasks.pop(position, None)
@@ -159,22 +166,24 @@ class OrderedParallelReader(t.Generic[K, T]):
                 self._waiting_size -= item_size
             task.items.clear()
 
-    def _may_read(self, task: _Task[T]) -> bool:
-        if task.cancelled or self._waiting_size < self._budget:
-            return True
-        # Over budget: only the consumer's key reads on, and only once it has nothing left.
-        return task.position == self._cursor and not task.items
-
     # --- on a worker thread ------------------------------------------------------------------
 
-    def _work(self, key: K, task: _Task[T]) -> None:
-        items = self._iterate(key)
+    def _work(self) -> None:
+        while True:
+            with self._room:
+                task = self._next_task()
+            if task is None:
+                return
+            self._read_task(task)
+
+    def _read_task(self, task: _Task[T]) -> None:
+        items = self._iterate(self._keys[task.position])
         outcome: T | _End | _Failed
         try:
             while True:
-                with self._changed:
+                with self._room:
                     while not self._may_read(task):
-                        self._changed.wait()
+                        self._room.wait()
                     if task.cancelled:
                         return
                 try:
@@ -184,20 +193,16 @@ class OrderedParallelReader(t.Generic[K, T]):
                 except BaseException as error:  # handed to the consumer, which raises it
                     outcome = _Failed(error)
                 item_size = 0 if isinstance(outcome, _End | _Failed) else self._size(outcome)
-                with self._changed:
+                with self._room:
                     if task.cancelled:
                         return
                     task.items.append((outcome, item_size))
                     self._waiting_size += item_size
-                    self._changed.notify_all()
+                    self._item_ready.notify()
                 if isinstance(outcome, _End | _Failed):
                     return
         finally:
             items.close()  # the reader's own cleanup (its connection) runs on this thread
-            with self._changed:
-                self._reading -= 1
-                self._start_workers()
-                self._changed.notify_all()
 
     def _iterate(self, key: K) -> t.Generator[T, None, None]:
         # Calling `read` happens on the first `next`, so its failure is handed over too.
@@ -213,9 +218,12 @@ def map_in_parallel(
         keys, lambda key: iter((function(key),)), workers=workers, name=name
     )
     results: list[tuple[K, T | Exception]] = []
-    for key in keys:
-        try:
-            results.extend((key, value) for value in reader.items(key))
-        except Exception as error:  # each key's failure is the caller's to judge
-            results.append((key, error))
+    try:
+        for key in keys:
+            try:
+                results.extend((key, value) for value in reader.items(key))
+            except Exception as error:  # each key's failure is the caller's to judge
+                results.append((key, error))
+    finally:
+        reader.close()
     return results

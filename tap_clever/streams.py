@@ -145,6 +145,12 @@ class SnapshotStream(CleverStream):
     skipped with a warning: the snapshot holds what the application may read.
     """
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A full read keeps nothing in the state: one empty bookmark per stream, not one per
+        # district (with a thousand districts, every STATE message would carry thousands).
+        self.state_partitioning_keys = ()
+
     @property
     @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
@@ -154,7 +160,10 @@ class SnapshotStream(CleverStream):
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
-        row["_clever_snapshot_id"] = self._tap.run.plan_for((context or {})["district"]).snapshot_id
+        district_id = (context or {})["district"]
+        # What the SDK does for partitioned state: a record without a district gets its own.
+        row.setdefault("district", district_id)
+        row["_clever_snapshot_id"] = self._tap.run.plan_for(district_id).snapshot_id
         return row
 
 
