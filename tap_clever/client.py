@@ -26,6 +26,7 @@ import backoff
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
+from singer_sdk import metrics
 
 from tap_clever import lenient_json
 from tap_clever.errors import (
@@ -132,6 +133,7 @@ class CleverClient:
         self.logger = logger
         self._user_agent = user_agent
         self._max_connections = max_connections
+        self._metrics_logger = metrics.get_metrics_logger()
         self._rate_limits: dict[str, RateLimitTracker] = {}
         self._rate_limits_lock = Lock()
         # A 429 waits for the reset as often as it comes: a budget spent by another application
@@ -250,6 +252,7 @@ class CleverClient:
             raise TransientFailure(f"{label}: GET {target}", problem) from None
         tracker.observe(response.headers)
         status = response.status_code
+        self._log_request_metric(urlsplit(url).path, response)
         if status == 429:
             wait = seconds_until_reset(response.headers) or DEFAULT_RATE_LIMIT_WAIT_SECONDS
             raise RateLimited(f"{label}: GET {target}", wait)
@@ -260,6 +263,25 @@ class CleverClient:
                 where=_where(label, response), status=status, detail=_message(response)
             )
         return response
+
+    def _log_request_metric(self, endpoint: str, response: requests.Response) -> None:
+        # The SDK's own request metric, as its REST streams log it, for the same dashboards.
+        status = response.status_code
+        metrics.log(
+            self._metrics_logger,
+            metrics.Point(
+                "timer",
+                metric=metrics.Metric.HTTP_REQUEST_DURATION,
+                value=response.elapsed.total_seconds(),
+                tags={
+                    metrics.Tag.ENDPOINT: endpoint,
+                    metrics.Tag.HTTP_STATUS_CODE: status,
+                    metrics.Tag.STATUS: (
+                        metrics.Status.SUCCEEDED if status < 400 else metrics.Status.FAILED
+                    ),
+                },
+            ),
+        )
 
     def _tracker(self, budget: str) -> RateLimitTracker:
         with self._rate_limits_lock:

@@ -77,8 +77,9 @@ def test_token_discovery_waits_out_a_429_too(clever: FakeClever, httpserver: HTT
 
 
 def test_more_429s_than_retry_attempts_still_never_fail(
-    clever: FakeClever, httpserver: HTTPServer
+    clever: FakeClever, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     clever.set_records(TOKEN_A, "users", USERS)
     # The tests allow 4 attempts for a 5xx; a 429 is not an attempt that can run out.
     _rate_limited(httpserver, "/v3.1/users", times=6, reset_in=0)
@@ -88,3 +89,7 @@ def test_more_429s_than_retry_attempts_still_never_fail(
     assert result.error is None
     assert len(result.records("users")) == 3
     assert len(clever.requests("/v3.1/users")) == 6 + 1
+    # Each request is in the SDK's request metric, as its REST streams log it.
+    metrics = [r.getMessage() for r in caplog.records if "http_request_duration" in r.getMessage()]
+    users = [m for m in metrics if '"endpoint":"/v3.1/users"' in m]
+    assert [m.count('"http_status_code":429') for m in users] == [1] * 6 + [0]
