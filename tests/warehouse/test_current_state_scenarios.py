@@ -101,6 +101,8 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
             TAP_CLEVER_DISTRICT_TOKENS=json.dumps(server.district_tokens),
             MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
             MELTANO_STATE_BACKEND_URI=(work / "state").as_uri(),
+            # Every record checked against its SCHEMA, as a validating loader does.
+            TARGET_DUCKDB_VALIDATE_RECORDS="true",
         )
         yield Warehouse(server=server, database=database, work=work, env=env)
 

@@ -124,6 +124,8 @@ def pipeline(meltano_plugins, sandbox, tmp_path_factory) -> Pipeline:
         # Run records and the events bookmark in the temporary folder, not the repository's.
         MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
         MELTANO_STATE_BACKEND_URI=(work / "state").as_uri(),
+        # Every record checked against its SCHEMA, as a validating loader does.
+        TARGET_DUCKDB_VALIDATE_RECORDS="true",
     )
     result = run_meltano(
         "--environment=sandbox",

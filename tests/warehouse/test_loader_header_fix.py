@@ -84,3 +84,31 @@ def test_upstream_loader_loses_first_row_of_each_batch(meltano_plugins, tmp_path
         upstream, tmp_path / "upstream.duckdb", all_varchar_stream(25), batch_size_rows=10
     )
     assert loaded == 25 - 3  # batches of 10, 10 and 5 rows, each missing its first
+
+
+VALIDATE = {"validate_records": True}
+
+
+def test_record_validation_checks_types_and_timestamps(meltano_plugins, tmp_path):
+    """The end-to-end tests load with validate_records on: it must refuse what does not fit."""
+    wrapped = meltano_plugins / LOADER_BIN / "target-duckdb-clever"
+    schema = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+        },
+    }
+    header = json.dumps(
+        {"type": "SCHEMA", "stream": "things", "schema": schema, "key_properties": ["id"]}
+    )
+
+    def messages(created: object) -> str:
+        record = {"type": "RECORD", "stream": "things", "record": {"id": "a", "created": created}}
+        return f"{header}\n{json.dumps(record)}\n"
+
+    assert load(wrapped, tmp_path / "ok.duckdb", messages("2024-08-25T00:00:00Z"), **VALIDATE) == 1
+    for bad in (None, "", "2024-08-25 00:00:00.000000"):
+        with pytest.raises(subprocess.CalledProcessError) as failed:
+            load(wrapped, tmp_path / "bad.duckdb", messages(bad), **VALIDATE)
+        assert "created" in failed.value.stderr
