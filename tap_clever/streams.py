@@ -9,13 +9,13 @@ that lack it (events).
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from singer_sdk import Stream
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
@@ -132,7 +132,7 @@ class CleverStream(Stream):
                     stream=stream_map.stream_alias,
                     record=mapped,
                     version=self._stream_version,
-                    time_extracted=utc_now(),
+                    time_extracted=dt.datetime.now(dt.timezone.utc),
                 )
 
 
