@@ -40,7 +40,7 @@ class SyncRun:
         self._district_names: dict[str, str] = {}
         self._forbidden: dict[str, list[str]] = {}
         self._repaired_values: Counter[tuple[str, str]] = Counter()
-        self._readers: dict[str, OrderedParallelReader[str, Page]] = {}
+        self._reader: OrderedParallelReader[tuple[str, str], Page] | None = None
 
     @cached_property
     def parallel_districts(self) -> int:
@@ -206,40 +206,56 @@ class SyncRun:
     # --- pages ----------------------------------------------------------------------------------
 
     def pages(self, stream: CleverStream, district_id: str) -> Iterator[Page]:
-        """The pages of one district of a stream. On the stream's first district, every
-        district of the stream starts being read in parallel, at most `max_parallel_districts`
-        ahead of the one the stream consumes."""
-        reader = self._readers.get(stream.name)
-        if reader is None or district_id not in reader:
-            district_ids = [p["district"] for p in stream.partitions or []]
-            # The requests are planned here, on the sync's thread: planning reads the state.
-            reads = {d: stream.endpoint_reads(d) for d in district_ids}
+        """The pages of one district of a stream.
 
-            def read(district: str) -> Iterator[Page]:
-                token, label = self.token_for(district), f"District {self.district_label(district)}"
-                for endpoint in reads.get(district) or stream.endpoint_reads(district):
-                    yield from self.client.pages(token, endpoint.path, endpoint.params, label=label)
-
-            reader = OrderedParallelReader(
-                district_ids,
-                read,
-                workers=self.parallel_districts,
-                budget=READ_AHEAD_BYTES,
-                size=lambda page: len(page.body),
-                name=stream.name,
-            )
-            self._readers[stream.name] = reader
-        for page in reader.items(district_id):
+        On the first district of the first stream that reads Clever, every district of that
+        stream and of the streams after it starts being read, `max_parallel_districts` at a
+        time, in the order the SDK syncs them: the next stream's districts are read while
+        this stream's last ones are written.
+        """
+        key = (stream.name, district_id)
+        if self._reader is None or key not in self._reader:
+            self._reader = self._read_ahead_from(stream)
+        for page in self._reader.items(key):
             if page.repaired_values:
                 self._repaired_values[district_id, stream.name] += page.repaired_values
             yield page
 
+    def _read_ahead_from(self, first: CleverStream) -> OrderedParallelReader[tuple[str, str], Page]:
+        if self._reader is not None:
+            self._reader.close()
+        streams = [s for s in self._tap.streams.values() if isinstance(s, CleverStream)]
+        following = [s for s in streams[streams.index(first) :] if s.selected]
+        # The requests are planned here, on the sync's thread: planning reads the state.
+        reads = {
+            (stream.name, partition["district"]): stream.endpoint_reads(partition["district"])
+            for stream in following
+            for partition in stream.partitions or []
+        }
+        by_name = {stream.name: stream for stream in following}
+
+        def read(key: tuple[str, str]) -> Iterator[Page]:
+            stream_name, district = key
+            token, label = self.token_for(district), f"District {self.district_label(district)}"
+            endpoints = reads.get(key) or by_name[stream_name].endpoint_reads(district)
+            for endpoint in endpoints:
+                yield from self.client.pages(token, endpoint.path, endpoint.params, label=label)
+
+        return OrderedParallelReader(
+            list(reads),
+            read,
+            workers=self.parallel_districts,
+            budget=READ_AHEAD_BYTES,
+            size=lambda page: len(page.body),
+            name="districts",
+        )
+
     def finish_stream(self, stream: Stream) -> None:
-        """After a stream's last district: stop its readers, report what was repaired, and
-        fail the run if this was the last stream and a district failed."""
-        reader = self._readers.pop(stream.name, None)
-        if reader is not None:
-            reader.close()
+        """After a stream's last district: report what was repaired; after the last stream,
+        stop the readers and fail the run if a district failed."""
+        selected = [s for s in self._tap.streams.values() if s.selected]
+        if self._reader is not None and selected and stream is selected[-1]:
+            self._reader.close()
         for (district_id, stream_name), count in sorted(self._repaired_values.items()):
             if stream_name == stream.name:
                 self._tap.logger.warning(

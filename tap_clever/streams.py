@@ -23,7 +23,7 @@ from typing_extensions import override
 from tap_clever.client import page_records
 from tap_clever.errors import CleverAPIError, CleverError
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
-from tap_clever.sync_plan import utc_now_iso
+from tap_clever.sync_plan import history_from_state, utc_now_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -277,10 +277,10 @@ class EventsStream(CleverStream):
     @override
     def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
         (read,) = super().endpoint_reads(district_id)
-        # The bookmark itself: districts are planned before the SDK starts their partition, so
-        # its starting marker (`get_starting_replication_key_value`) is not written yet.
-        state = self.get_context_state({"district": district_id})
-        bookmark = state.get("replication_key_value")
+        # Read from the state as it is, without creating the district's partition (a district
+        # that fails first must not get a bookmark): districts are planned before the SDK
+        # starts their partition, so its starting marker is not written yet either.
+        bookmark = history_from_state(self.tap_state, district_id).bookmark
         if bookmark:
             read.params["starting_after"] = bookmark
         return [read]
