@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from threading import Lock
+from threading import BoundedSemaphore, Lock
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import backoff
@@ -127,12 +127,15 @@ class CleverClient:
     timeout_seconds: float = 120.0
 
     def __init__(
-        self, api_url: str, *, user_agent: str, max_connections: int, logger: logging.Logger
+        self, api_url: str, *, user_agent: str, max_in_flight: int, logger: logging.Logger
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self.logger = logger
         self._user_agent = user_agent
-        self._max_connections = max_connections
+        self._max_in_flight = max_in_flight
+        # Requests on the wire at once, whatever the number of threads: a thread waiting for its
+        # token's rate-limit window, or to retry, holds no slot.
+        self._in_flight = BoundedSemaphore(max_in_flight)
         self._metrics_logger = metrics.get_metrics_logger()
         self._rate_limits: dict[str, RateLimitTracker] = {}
         self._rate_limits_lock = Lock()
@@ -160,8 +163,8 @@ class CleverClient:
 
     @cached_property
     def session(self) -> requests.Session:
-        # One connection per thread that reads a district, reused from page to page.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._max_connections)
+        # A connection per request in flight, reused from request to request.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._max_in_flight)
         session = requests.Session()
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -243,9 +246,10 @@ class CleverClient:
             )
         target = _target(url, params)
         try:
-            response = self.session.get(
-                url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
-            )
+            with self._in_flight:
+                response = self.session.get(
+                    url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
+                )
         except requests.RequestException as exc:
             # The exception's text may carry the URL, never headers: no credential leaks here.
             problem = f"could not reach Clever ({type(exc).__name__})"

@@ -99,8 +99,9 @@ class TapClever(Tap):
             th.IntegerType(minimum=1, maximum=64),
             default=DEFAULT_PARALLEL_DISTRICTS,
             title="Districts read at once",
-            description="How many districts are read in parallel (1 to 64), each paced by its "
-            "own token's rate limit. 1 reads them one after another.",
+            description="How many districts have a request in flight at once (1 to 64), each "
+            "paced by its own token's rate limit; a district waiting for its token's "
+            "rate-limit window does not count. 1 reads them one after another.",
         ),
         th.Property(
             "user_roles",

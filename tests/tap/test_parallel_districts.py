@@ -169,3 +169,35 @@ def test_a_district_failing_among_parallel_ones_leaves_the_others_whole(
     # The failed district's records up to its last complete page, and no completed snapshot.
     assert len([u for u in users if u["district"] == DISTRICTS[2]]) == 2
     assert {s["district"] for s in result.records("snapshots")} == set(others)
+
+
+def test_districts_waiting_for_their_window_wait_together_and_hold_no_request_slot(
+    threaded_clever: FakeClever,
+) -> None:
+    # Six tokens whose windows another application has spent, two requests at a time: the
+    # six waits overlap (a waiting district holds no slot), rather than coming two by two.
+    _districts(threaded_clever, 6)
+    log: list[tuple[str, int]] = []
+    spent = set(TOKENS[:6])
+
+    def spent_window(request: Request) -> Response | None:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if request.path != "/v3.1/districts":
+            return None
+        if token in spent:
+            spent.discard(token)
+            log.append((token, 429))
+            reset = str(int(time.time()) + 1)
+            headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+            return Response("", status=429, headers=headers)
+        log.append((token, 200))
+        return None
+
+    threaded_clever.intercept = spent_window
+
+    result = run_sync(_config(threaded_clever, 6, max_parallel_districts=2), streams={"users"})
+
+    assert result.error is None
+    assert len(result.records("users")) == 30
+    statuses = [status for _, status in log]
+    assert statuses == [429] * 6 + [200] * 6

@@ -56,7 +56,16 @@ def test_pauses_until_the_reset_when_the_window_is_nearly_used_up() -> None:
 
 def test_reserve_scales_with_the_limit() -> None:
     assert RateLimitTracker(limit=1200).reserve == 12
-    assert RateLimitTracker(limit=50).reserve == 2
+    assert RateLimitTracker(limit=50).reserve == 0
+
+
+def test_a_window_with_nothing_left_pauses_whatever_the_limit() -> None:
+    clock = FakeClock()
+    tracker = RateLimitTracker(now=clock.time, sleep=clock.sleep)
+    tracker.observe(headers(remaining=1, reset_in=5, now=clock.now, limit=4))
+    assert tracker.pause_if_low() == 0.0
+    tracker.observe(headers(remaining=0, reset_in=5, now=clock.now, limit=4))
+    assert tracker.pause_if_low() == 5 + RESET_MARGIN_SECONDS
 
 
 def test_responses_without_rate_limit_headers_never_pause() -> None:
