@@ -239,22 +239,25 @@ class CleverClient:
         label: str,
         tracker: RateLimitTracker,
     ) -> requests.Response:
-        waited = tracker.pause_if_low()
-        if waited:
-            self.logger.info(
-                "%s: rate limit nearly used up; paused %.1f s for the reset.", label, waited
-            )
         target = _target(url, params)
-        try:
-            with self._in_flight:
-                response = self.session.get(
-                    url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
+        # One request per token at a time: the window each response reports is then exact, and
+        # the streams of a district read at once do not race each other into 429s.
+        with tracker.turn:
+            waited = tracker.pause_if_low()
+            if waited:
+                self.logger.info(
+                    "%s: rate limit nearly used up; paused %.1f s for the reset.", label, waited
                 )
-        except requests.RequestException as exc:
-            # The exception's text may carry the URL, never headers: no credential leaks here.
-            problem = f"could not reach Clever ({type(exc).__name__})"
-            raise TransientFailure(f"{label}: GET {target}", problem) from None
-        tracker.observe(response.headers)
+            try:
+                with self._in_flight:
+                    response = self.session.get(
+                        url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
+                    )
+            except requests.RequestException as exc:
+                # The exception's text may carry the URL, never headers: no credential leaks.
+                problem = f"could not reach Clever ({type(exc).__name__})"
+                raise TransientFailure(f"{label}: GET {target}", problem) from None
+            tracker.observe(response.headers)
         status = response.status_code
         self._log_request_metric(urlsplit(url).path, response)
         if status == 429:

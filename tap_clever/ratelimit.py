@@ -63,7 +63,9 @@ class RateLimitTracker:
     limit: float | None = None
     _wait_for_reset: float | None = field(default=None, repr=False)
     _observed_at: float = field(default=0.0, repr=False)
-    # Threads reading districts in parallel may share a token (the same token configured twice).
+    #: Held by the one request of this token on its way (see `CleverClient`).
+    turn: Lock = field(default_factory=Lock, repr=False, compare=False)
+    # The streams of a district are read by several threads, one request at a time.
     _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def observe(self, headers: Mapping[str, str]) -> None:

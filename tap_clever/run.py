@@ -43,7 +43,6 @@ class SyncRun:
         self._tap = tap
         self._failures: dict[str, str] = {}
         self._district_names: dict[str, str] = {}
-        self._forbidden: dict[str, list[str]] = {}
         self._repaired_values: Counter[tuple[str, str]] = Counter()
         self._reader: OrderedParallelReader[tuple[str, str], Page] | None = None
 
@@ -290,7 +289,6 @@ class SyncRun:
 
     def district_forbidden(self, district_id: str, stream_name: str, error: CleverAPIError) -> None:
         """A record type the district's token may not read (403): skipped, not a failure."""
-        self._forbidden.setdefault(district_id, []).append(stream_name)
         self._tap.logger.warning(
             "District %s: Clever refused %s to this application (HTTP 403%s), so the "
             "district's snapshot holds none. A district that is not a Secure Sync district "
