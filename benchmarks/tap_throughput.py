@@ -26,35 +26,21 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from benchlib import BIN, SandboxError, catalog_selecting, sandbox_argv
+from benchlib import start_sandbox as start_sandbox_process
 
-BIN = Path(sys.executable).parent
+__all__ = ["BIN", "start_sandbox", "users_only_catalog"]
 
 
 def start_sandbox(users: int, workdir: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    ready = workdir / "sandbox.json"
-    process = subprocess.Popen(
-        [
-            str(BIN / "clever-sandbox"),
-            "serve",
-            "--port",
-            "0",
-            "--districts",
-            "1",
-            "--users",
-            str(users),
-            "--pregenerate",
-            "--ready-file",
-            str(ready),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    while not ready.exists() or not ready.read_text().strip():
-        if process.poll() is not None or time.monotonic() > deadline:
-            sys.exit("clever-sandbox did not start")
-        time.sleep(0.1)
-    return process, json.loads(ready.read_text())
+    """One pregenerated district of `users` users in its own process; (process, ready info)."""
+    try:
+        sandbox = start_sandbox_process(
+            sandbox_argv(districts=1, users=users, pregenerate=True), workdir, timeout=300
+        )
+    except SandboxError as exc:
+        sys.exit(f"clever-sandbox did not start: {exc}")
+    return sandbox.process, sandbox.info
 
 
 def floor_run(base_url: str, token: str, page_size: int) -> tuple[int, float]:
@@ -74,20 +60,7 @@ def floor_run(base_url: str, token: str, page_size: int) -> tuple[int, float]:
 
 def users_only_catalog(config: Path, workdir: Path) -> Path:
     """The tap's catalog with only the users stream selected."""
-    catalog = json.loads(
-        subprocess.run(
-            [str(BIN / "tap-clever"), "--config", str(config), "--discover"],
-            check=True,
-            capture_output=True,
-        ).stdout
-    )
-    for stream in catalog["streams"]:
-        for entry in stream["metadata"]:
-            if entry["breadcrumb"] == []:
-                entry["metadata"]["selected"] = stream["tap_stream_id"] == "users"
-    catalog_path = workdir / "catalog.json"
-    catalog_path.write_text(json.dumps(catalog))
-    return catalog_path
+    return catalog_selecting(config, workdir, ["users"])
 
 
 def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[float, int]:
