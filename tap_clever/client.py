@@ -34,6 +34,7 @@ from tap_clever.errors import (
     CleverConnectionError,
     CleverResponseError,
 )
+from tap_clever.parallel import ReadGate
 from tap_clever.ratelimit import RateLimitTracker, seconds_until_reset
 
 if t.TYPE_CHECKING:
@@ -173,22 +174,27 @@ class CleverClient:
 
     # --- list endpoints -------------------------------------------------------------------------
 
-    def pages(self, token: str, path: str, params: Params, *, label: str) -> Iterator[Page]:
+    def pages(
+        self, token: str, path: str, params: Params, *, label: str, gate: ReadGate | None = None
+    ) -> Iterator[Page]:
         """Every page of a list endpoint, following `links[rel=next]` to the end.
 
         Links are followed on the configured host only, so a token is never sent elsewhere.
         Clever's documented links carry only `starting_after`: `params` (the limit and the
         filters) are kept on every page, or paging would fall back to 100 records a page.
+        `gate` is asked right before each request whether the reader has room for the page.
         """
         query = dict(params)
         while True:
-            page = self.get_page(token, path, query, label=label)
+            page = self.get_page(token, path, query, label=label, gate=gate)
             yield page
             if page.next_link is None or page.size == 0:
                 return
             path, query = _follow(page.next_link, params)
 
-    def get_page(self, token: str, path: str, params: Params, *, label: str) -> Page:
+    def get_page(
+        self, token: str, path: str, params: Params, *, label: str, gate: ReadGate | None = None
+    ) -> Page:
         """One page of a list endpoint, checked to be a Clever list."""
         response = self.get(
             self.api_url + path,
@@ -196,6 +202,7 @@ class CleverClient:
             label=label,
             budget=token,
             headers={"Authorization": f"Bearer {token}"},
+            gate=gate,
         )
         return _page(response, where=_where(label, response))
 
@@ -210,6 +217,7 @@ class CleverClient:
         budget: str,
         headers: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        gate: ReadGate | None = None,
     ) -> requests.Response:
         """GET `url`, paced by and retried within the rate limit of `budget` (the credential).
 
@@ -219,7 +227,7 @@ class CleverClient:
         """
         try:
             response: requests.Response = self._send(
-                url, params or {}, dict(headers or {}), auth, label, self._tracker(budget)
+                url, params or {}, dict(headers or {}), auth, label, self._tracker(budget), gate
             )
         except TransientFailure as exc:
             msg = (
@@ -238,26 +246,27 @@ class CleverClient:
         auth: tuple[str, str] | None,
         label: str,
         tracker: RateLimitTracker,
+        gate: ReadGate | None,
     ) -> requests.Response:
         target = _target(url, params)
-        # One request per token at a time: the window each response reports is then exact, and
-        # the streams of a district read at once do not race each other into 429s.
-        with tracker.turn:
-            waited = tracker.pause_if_low()
-            if waited:
-                self.logger.info(
-                    "%s: rate limit nearly used up; paused %.1f s for the reset.", label, waited
-                )
-            try:
-                with self._in_flight:
-                    response = self.session.get(
-                        url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
+        while True:
+            # One request per token at a time: the window each response reports is then exact,
+            # and the streams of a district read at once do not race each other into 429s.
+            with tracker.turn:
+                waited = tracker.pause_if_low()
+                if waited:
+                    self.logger.info(
+                        "%s: rate limit nearly used up; paused %.1f s for the reset.", label, waited
                     )
-            except requests.RequestException as exc:
-                # The exception's text may carry the URL, never headers: no credential leaks.
-                problem = f"could not reach Clever ({type(exc).__name__})"
-                raise TransientFailure(f"{label}: GET {target}", problem) from None
-            tracker.observe(response.headers)
+                with self._in_flight:
+                    # Waiting for the window or a connection took time: is there still room for
+                    # the page? If not, wait for it holding neither (the reader's own district
+                    # may need them to make room).
+                    if gate is None or gate.has_room():
+                        response = self._request(url, params, headers, auth, label, target)
+                        tracker.observe(response.headers)
+                        break
+            gate.wait()
         status = response.status_code
         self._log_request_metric(urlsplit(url).path, response)
         if status == 429:
@@ -270,6 +279,24 @@ class CleverClient:
                 where=_where(label, response), status=status, detail=_message(response)
             )
         return response
+
+    def _request(
+        self,
+        url: str,
+        params: Params,
+        headers: dict[str, str],
+        auth: tuple[str, str] | None,
+        label: str,
+        target: str,
+    ) -> requests.Response:
+        try:
+            return self.session.get(
+                url, params=params, headers=headers, auth=auth, timeout=self.timeout_seconds
+            )
+        except requests.RequestException as exc:
+            # The exception's text may carry the URL, never headers: no credential leaks here.
+            problem = f"could not reach Clever ({type(exc).__name__})"
+            raise TransientFailure(f"{label}: GET {target}", problem) from None
 
     def _log_request_metric(self, endpoint: str, response: requests.Response) -> None:
         # The SDK's own request metric, as its REST streams log it, for the same dashboards.

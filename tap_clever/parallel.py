@@ -3,22 +3,25 @@
 The SDK syncs a stream's partitions (districts) one after another on one thread, and every
 message must leave the tap in that order. Clever's latency, not the tap's CPU, is what a run of
 many small districts waits on, and Clever's rate limit is per token, so districts do not share
-a budget. `OrderedParallelReader` therefore reads the districts of a stream on up to `workers`
-threads, each district on its own, and hands each district's pages to the one consumer (the
-SDK's sync loop) in district order.
+a budget. `OrderedParallelReader` therefore reads many keys (a stream's districts) at once, one
+thread each, and hands each key's items (pages) to the one consumer (the SDK's sync loop) in
+key order.
 
-A district waiting out its token's rate limit holds back the output, not the reading: the
-others read ahead while it waits. Memory stays bounded however many districts there are:
-reading ahead stops once `budget` (bytes of pages) waits for the consumer; past that, only the
-district being consumed reads, and only when the consumer has run out of its pages. At most
-`budget`, plus one page per reading thread, plus the page being consumed, are held at once.
+A key waiting (for its token's rate-limit window, say) holds back the output, not the reading:
+the others read ahead. Memory stays bounded however many keys there are: an item is fetched
+only while fewer than `budget` (bytes of pages) wait for the consumer, or when the consumer
+has run out of the current key's items. The check is a `ReadGate`, which the item source
+calls right before each fetch: a fetch that had to wait for something else (a rate-limit
+window, a free connection) checks again, so at most `budget` plus the items being fetched at
+that moment are held.
 
-The worker threads are daemons, and a district no longer needed is cancelled, so a failing or
+Worker threads are daemons, and a key no longer needed is cancelled, so a failing or
 interrupted run never waits for them.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 import typing as t
 from collections import deque
@@ -27,6 +30,21 @@ from dataclasses import dataclass, field
 
 K = t.TypeVar("K", bound=Hashable)
 T = t.TypeVar("T")
+
+
+class ReadCancelled(Exception):
+    """The reader no longer needs this key: stop reading it."""
+
+
+class ReadGate(t.Protocol):
+    """Asked by an item source before each fetch."""
+
+    def wait(self) -> None:
+        """Block until the reader has room for another item of this key (raises
+        `ReadCancelled` once the key is no longer needed)."""
+
+    def has_room(self) -> bool:
+        """Whether there is room right now (checked again after waiting for anything else)."""
 
 
 class _End:
@@ -41,23 +59,41 @@ class _Failed:
     error: BaseException
 
 
-@dataclass
+@dataclass(eq=False)
 class _Task(t.Generic[T]):
-    """One key's items on their way from a worker to the consumer."""
+    """One key's items on their way from its worker to the consumer."""
 
     position: int
+    wakeup: threading.Condition
     items: deque[tuple[T | _End | _Failed, int]] = field(default_factory=deque)
     cancelled: bool = False
+    waiting: bool = False
+
+
+class _TaskGate(t.Generic[K, T]):
+    def __init__(self, reader: OrderedParallelReader[K, T], task: _Task[T]) -> None:
+        self._reader = reader
+        self._task = task
+
+    def wait(self) -> None:
+        self._reader._wait_for_room(self._task)
+
+    def has_room(self) -> bool:
+        with self._reader._lock:
+            return self._reader._has_room(self._task)
 
 
 class OrderedParallelReader(t.Generic[K, T]):
     """Reads each key's items on `workers` threads, handing them over in key order with at most
-    about `budget` (in units of `size`) waiting."""
+    about `budget` (in units of `size`) waiting.
+
+    `read(key, gate)` gives a key's items; it calls `gate.wait()` (or checks `gate.has_room()`)
+    before fetching each one, unless fetching costs nothing worth bounding."""
 
     def __init__(
         self,
         keys: Sequence[K],
-        read: Callable[[K], Iterator[T]],
+        read: Callable[[K, ReadGate], Iterator[T]],
         *,
         workers: int,
         budget: int | None = None,
@@ -68,15 +104,16 @@ class OrderedParallelReader(t.Generic[K, T]):
         self._position = {key: index for index, key in enumerate(self._keys)}
         self._read = read
         self._workers = max(1, min(workers, len(self._keys)))
-        # By default one item waits per reading thread.
+        # By default one item waits per thread.
         self._budget = budget if budget is not None else self._workers
         self._size = size
         self._name = name
-        lock = threading.Lock()
+        self._lock = threading.Lock()
         #: The consumer waits here for its key's next item.
-        self._item_ready = threading.Condition(lock)
-        #: Workers wait here for a key to read, or for room to read its next item.
-        self._room = threading.Condition(lock)
+        self._item_ready = threading.Condition(self._lock)
+        #: Tasks waiting for room, lowest position first: woken one at a time, not all at once.
+        self._waiters: list[tuple[int, int, _Task[T]]] = []
+        self._waits = 0
         self._tasks: dict[int, _Task[T]] = {}
         self._next_to_start = 0
         self._waiting_size = 0
@@ -94,40 +131,39 @@ class OrderedParallelReader(t.Generic[K, T]):
         abandons the keys before it that were not asked for."""
         position = self._position.get(key)
         if position is None or position < self._cursor or self._closed:
-            yield from self._read(key)  # not read ahead (or asked for again): read it here
+            yield from self._read(key, _ALWAYS_ROOM)  # not read ahead: read it here
             return
         self._start_threads()
-        with self._room:
+        with self._lock:
             for earlier in range(self._cursor, position):
                 self._cancel(earlier)
             self._cursor = position
-            self._room.notify_all()
+            self._wake_next()
         try:
             while True:
-                with self._item_ready:
+                with self._lock:
                     while not (task := self._tasks.get(position)) or not task.items:
                         self._item_ready.wait()
                     item, item_size = task.items.popleft()
                     self._waiting_size -= item_size
-                    self._room.notify_all()
+                    self._wake_next()
                 if isinstance(item, _End):
                     return
                 if isinstance(item, _Failed):
                     raise item.error
                 yield item
         finally:
-            with self._room:
+            with self._lock:
                 self._cancel(position)
                 self._cursor = max(self._cursor, position + 1)
-                self._room.notify_all()
+                self._wake_next()
 
     def close(self) -> None:
         """Stop every worker; items not consumed are dropped."""
-        with self._room:
+        with self._lock:
             self._closed = True
             for position in list(self._tasks):
                 self._cancel(position)
-            self._room.notify_all()
 
     def _start_threads(self) -> None:
         if self._threads_started:
@@ -138,25 +174,26 @@ class OrderedParallelReader(t.Generic[K, T]):
 
     # --- under the lock ----------------------------------------------------------------------
 
-    def _next_task(self) -> _Task[T] | None:
-        """The next key to read, once the budget allows (the consumer's own key starts
-        regardless, or nothing would move); None when every key is taken."""
-        while True:
-            self._next_to_start = max(self._next_to_start, self._cursor)  # skipped keys never start
-            if self._closed or self._next_to_start >= len(self._keys):
-                return None
-            if self._waiting_size < self._budget or self._next_to_start == self._cursor:
-                task: _Task[T] = _Task(self._next_to_start)
-                self._tasks[task.position] = task
-                self._next_to_start += 1
-                return task
-            self._room.wait()
-
-    def _may_read(self, task: _Task[T]) -> bool:
+    def _has_room(self, task: _Task[T]) -> bool:
         if task.cancelled or self._waiting_size < self._budget:
             return True
         # Over budget: only the consumer's key reads on, and only once it has nothing left.
         return task.position == self._cursor and not task.items
+
+    def _wake_next(self) -> None:
+        """Wake the lowest waiting task if it may read now. It wakes the next in turn once it
+        goes ahead, so tasks start one after another instead of all racing for the lock."""
+        while self._waiters:
+            _position, _order, task = self._waiters[0]
+            if not task.waiting:
+                heapq.heappop(self._waiters)  # woken already, or cancelled
+                continue
+            if not self._has_room(task):
+                return  # nor does any later one: they are further from the consumer
+            heapq.heappop(self._waiters)
+            task.waiting = False
+            task.wakeup.notify()
+            return
 
     def _cancel(self, position: int) -> None:
         task = self._tasks.pop(position, None)
@@ -165,48 +202,81 @@ class OrderedParallelReader(t.Generic[K, T]):
             for _item, item_size in task.items:
                 self._waiting_size -= item_size
             task.items.clear()
+            if task.waiting:
+                task.waiting = False
+                task.wakeup.notify()
+
+    def _next_task(self) -> _Task[T] | None:
+        self._next_to_start = max(self._next_to_start, self._cursor)  # skipped keys never start
+        if self._closed or self._next_to_start >= len(self._keys):
+            return None
+        task: _Task[T] = _Task(self._next_to_start, threading.Condition(self._lock))
+        self._tasks[task.position] = task
+        self._next_to_start += 1
+        return task
 
     # --- on a worker thread ------------------------------------------------------------------
 
+    def _wait_for_room(self, task: _Task[T]) -> None:
+        with self._lock:
+            while not self._has_room(task):
+                task.waiting = True
+                self._waits += 1
+                heapq.heappush(self._waiters, (task.position, self._waits, task))
+                while task.waiting:
+                    task.wakeup.wait()
+            if task.cancelled:
+                raise ReadCancelled
+            self._wake_next()  # room for this one: maybe for the next one too
+
     def _work(self) -> None:
         while True:
-            with self._room:
+            with self._lock:
                 task = self._next_task()
             if task is None:
                 return
             self._read_task(task)
 
     def _read_task(self, task: _Task[T]) -> None:
-        items = self._iterate(self._keys[task.position])
+        gate = _TaskGate(self, task)
+        items = self._iterate(self._keys[task.position], gate)
         outcome: T | _End | _Failed
         try:
             while True:
-                with self._room:
-                    while not self._may_read(task):
-                        self._room.wait()
-                    if task.cancelled:
-                        return
                 try:
+                    gate.wait()
                     outcome = next(items)
-                except StopIteration:
+                except (StopIteration, ReadCancelled):
                     outcome = _END
                 except BaseException as error:  # handed to the consumer, which raises it
                     outcome = _Failed(error)
                 item_size = 0 if isinstance(outcome, _End | _Failed) else self._size(outcome)
-                with self._room:
+                with self._lock:
                     if task.cancelled:
                         return
                     task.items.append((outcome, item_size))
                     self._waiting_size += item_size
-                    self._item_ready.notify()
+                    if task.position == self._cursor:
+                        self._item_ready.notify()
                 if isinstance(outcome, _End | _Failed):
                     return
         finally:
-            items.close()  # the reader's own cleanup (its connection) runs on this thread
+            items.close()  # the source's own cleanup (its connection) runs on this thread
 
-    def _iterate(self, key: K) -> t.Generator[T, None, None]:
+    def _iterate(self, key: K, gate: ReadGate) -> t.Generator[T, None, None]:
         # Calling `read` happens on the first `next`, so its failure is handed over too.
-        yield from self._read(key)
+        yield from self._read(key, gate)
+
+
+class _AlwaysRoom:
+    def wait(self) -> None:
+        pass
+
+    def has_room(self) -> bool:
+        return True
+
+
+_ALWAYS_ROOM = _AlwaysRoom()
 
 
 def map_in_parallel(
@@ -215,7 +285,7 @@ def map_in_parallel(
     """`function` of every key on up to `workers` threads: each key with its result, or the
     exception it raised, in key order."""
     reader: OrderedParallelReader[K, T] = OrderedParallelReader(
-        keys, lambda key: iter((function(key),)), workers=workers, name=name
+        keys, lambda key, _gate: iter((function(key),)), workers=workers, name=name
     )
     results: list[tuple[K, T | Exception]] = []
     try:

@@ -16,7 +16,7 @@ from tap_clever import districts
 from tap_clever.client import CleverClient, Page
 from tap_clever.errors import CleverAPIError, CleverDistrictsFailedError, CleverError
 from tap_clever.event_feed import ClientEventFeed
-from tap_clever.parallel import OrderedParallelReader, map_in_parallel
+from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
 from tap_clever.streams import CleverStream, SnapshotStream
 from tap_clever.sync_plan import DistrictPlan, history_from_state, plan_district, utc_now_iso
 
@@ -238,12 +238,14 @@ class SyncRun:
         }
         by_name = {stream.name: stream for stream in following}
 
-        def read(key: tuple[str, str]) -> Iterator[Page]:
+        def read(key: tuple[str, str], gate: ReadGate) -> Iterator[Page]:
             stream_name, district = key
             token, label = self.token_for(district), f"District {self.district_label(district)}"
             endpoints = reads.get(key) or by_name[stream_name].endpoint_reads(district)
             for endpoint in endpoints:
-                yield from self.client.pages(token, endpoint.path, endpoint.params, label=label)
+                yield from self.client.pages(
+                    token, endpoint.path, endpoint.params, label=label, gate=gate
+                )
 
         return OrderedParallelReader(
             list(reads),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tap_clever.parallel import OrderedParallelReader, map_in_parallel
+from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
 
 
 class Producers:
@@ -26,7 +26,7 @@ class Producers:
         self.max_waiting = 0
         self.closed: list[str] = []
 
-    def read(self, key: str) -> Iterator[str]:
+    def read(self, key: str, _gate: ReadGate) -> Iterator[str]:
         with self.lock:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
@@ -82,7 +82,7 @@ def test_at_most_workers_keys_are_read_and_the_budget_bounds_what_waits() -> Non
 
 
 def test_a_failure_is_raised_after_the_items_read_before_it_and_the_rest_go_on() -> None:
-    def read(key: str) -> Iterator[str]:
+    def read(key: str, _gate: ReadGate) -> Iterator[str]:
         yield f"{key}:0"
         if key == "b":
             raise ValueError("b broke")
@@ -174,3 +174,33 @@ def test_map_in_parallel_runs_at_most_workers_at_once(workers: int) -> None:
         range(12)
     )
     assert active[1] <= workers
+
+
+def test_a_fetch_that_waited_elsewhere_checks_the_budget_again() -> None:
+    # Twenty keys pass the reader's check at once, then wait (for a rate-limit window, say)
+    # while the budget fills: fetching then would hold twenty items for a budget of three.
+    # Asking the gate again right before the fetch, with two fetches at a time (the client's
+    # connections), keeps what waits within the budget plus those two.
+    producers = Producers(items_per_key=1)
+    all_waiting = threading.Barrier(20, timeout=10)
+    connections = threading.Semaphore(2)
+
+    def read(key: str, gate: ReadGate) -> Iterator[str]:
+        all_waiting.wait()
+        while True:
+            with connections:
+                if gate.has_room():
+                    fetched = list(producers.read(key, gate))
+                    break
+            gate.wait()
+        yield from fetched
+
+    keys = [f"d{n:02d}" for n in range(20)]
+    reader = OrderedParallelReader(keys, read, workers=20, budget=3)
+    for key in keys:
+        for _ in reader.items(key):
+            time.sleep(0.005)
+            producers.take()
+
+    assert producers.taken == 20
+    assert producers.max_waiting <= 3 + 2
