@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from threading import BoundedSemaphore, Lock
+from threading import Lock
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import backoff
@@ -34,7 +34,7 @@ from tap_clever.errors import (
     CleverConnectionError,
     CleverResponseError,
 )
-from tap_clever.parallel import ReadGate
+from tap_clever.parallel import PrioritySlots, ReadGate
 from tap_clever.ratelimit import RateLimitTracker, seconds_until_reset
 
 if t.TYPE_CHECKING:
@@ -136,9 +136,9 @@ class CleverClient:
         self._max_in_flight = max_in_flight
         # Requests on the wire at once, whatever the number of threads: a thread waiting for its
         # token's rate-limit window, or to retry, holds no slot.
-        self._in_flight = BoundedSemaphore(max_in_flight)
+        self._in_flight = PrioritySlots(max_in_flight)
         self._metrics_logger = metrics.get_metrics_logger()
-        self._rate_limits: dict[str, RateLimitTracker] = {}
+        self._rate_limits: dict[str, tuple[RateLimitTracker, PrioritySlots]] = {}
         self._rate_limits_lock = Lock()
         # A 429 waits for the reset as often as it comes: a budget spent by another application
         # sharing the token is normal. Other failures are retried a bounded number of times.
@@ -227,7 +227,7 @@ class CleverClient:
         """
         try:
             response: requests.Response = self._send(
-                url, params or {}, dict(headers or {}), auth, label, self._tracker(budget), gate
+                url, params or {}, dict(headers or {}), auth, label, budget, gate
             )
         except TransientFailure as exc:
             msg = (
@@ -245,20 +245,22 @@ class CleverClient:
         headers: dict[str, str],
         auth: tuple[str, str] | None,
         label: str,
-        tracker: RateLimitTracker,
+        budget: str,
         gate: ReadGate | None,
     ) -> requests.Response:
         target = _target(url, params)
+        tracker, turn = self._budget(budget)
+        priority = gate.priority if gate is not None else 0
         while True:
             # One request per token at a time: the window each response reports is then exact,
             # and the streams of a district read at once do not race each other into 429s.
-            with tracker.turn:
+            with turn.held(priority):
                 waited = tracker.pause_if_low()
                 if waited:
                     self.logger.info(
                         "%s: rate limit nearly used up; paused %.1f s for the reset.", label, waited
                     )
-                with self._in_flight:
+                with self._in_flight.held(priority):
                     # Waiting for the window or a connection took time: is there still room for
                     # the page? If not, wait for it holding neither (the reader's own district
                     # may need them to make room).
@@ -317,9 +319,10 @@ class CleverClient:
             ),
         )
 
-    def _tracker(self, budget: str) -> RateLimitTracker:
+    def _budget(self, budget: str) -> tuple[RateLimitTracker, PrioritySlots]:
+        """The rate-limit window of a credential, and its turn: one request at a time."""
         with self._rate_limits_lock:
-            return self._rate_limits.setdefault(budget, RateLimitTracker())
+            return self._rate_limits.setdefault(budget, (RateLimitTracker(), PrioritySlots(1)))
 
     def _log_retry(self, details: Details) -> None:
         self.logger.warning(

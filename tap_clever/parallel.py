@@ -26,6 +26,7 @@ import threading
 import typing as t
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 K = t.TypeVar("K", bound=Hashable)
@@ -38,6 +39,10 @@ class ReadCancelled(Exception):
 
 class ReadGate(t.Protocol):
     """Asked by an item source before each fetch."""
+
+    @property
+    def priority(self) -> int:
+        """Lower for keys nearer the consumer: they should be fetched first."""
 
     def wait(self) -> None:
         """Block until the reader has room for another item of this key (raises
@@ -74,6 +79,10 @@ class _TaskGate(t.Generic[K, T]):
     def __init__(self, reader: OrderedParallelReader[K, T], task: _Task[T]) -> None:
         self._reader = reader
         self._task = task
+
+    @property
+    def priority(self) -> int:
+        return self._task.position
 
     def wait(self) -> None:
         self._reader._wait_for_room(self._task)
@@ -269,6 +278,8 @@ class OrderedParallelReader(t.Generic[K, T]):
 
 
 class _AlwaysRoom:
+    priority = 0
+
     def wait(self) -> None:
         pass
 
@@ -297,3 +308,42 @@ def map_in_parallel(
     finally:
         reader.close()
     return results
+
+
+class PrioritySlots:
+    """A semaphore whose freed slot goes to the waiter with the lowest priority number (the
+    earliest to ask, among equals): the districts nearest the output get the connections first,
+    so far-ahead districts fill the read-ahead budget only with what nearer ones leave."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[int, int, threading.Lock]] = []
+        self._asked = 0
+
+    @contextmanager
+    def held(self, priority: int) -> Iterator[None]:
+        self._acquire(priority)
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _acquire(self, priority: int) -> None:
+        with self._lock:
+            if self._free:
+                self._free -= 1
+                return
+            handed_over = threading.Lock()
+            handed_over.acquire()
+            self._asked += 1
+            heapq.heappush(self._waiters, (priority, self._asked, handed_over))
+        handed_over.acquire()  # released by `_release`, which hands this waiter the slot
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                _priority, _asked, handed_over = heapq.heappop(self._waiters)
+                handed_over.release()
+            else:
+                self._free += 1

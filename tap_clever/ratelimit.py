@@ -63,9 +63,7 @@ class RateLimitTracker:
     limit: float | None = None
     _wait_for_reset: float | None = field(default=None, repr=False)
     _observed_at: float = field(default=0.0, repr=False)
-    #: Held by the one request of this token on its way (see `CleverClient`).
-    turn: Lock = field(default_factory=Lock, repr=False, compare=False)
-    # The streams of a district are read by several threads, one request at a time.
+    # The streams of a district are read by several threads.
     _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def observe(self, headers: Mapping[str, str]) -> None:

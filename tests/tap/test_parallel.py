@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
+from tap_clever.parallel import OrderedParallelReader, PrioritySlots, ReadGate, map_in_parallel
 
 
 class Producers:
@@ -204,3 +204,28 @@ def test_a_fetch_that_waited_elsewhere_checks_the_budget_again() -> None:
 
     assert producers.taken == 20
     assert producers.max_waiting <= 3 + 2
+
+
+def test_a_freed_slot_goes_to_the_waiter_nearest_the_output() -> None:
+    slots = PrioritySlots(1)
+    order: list[int] = []
+    lock = threading.Lock()
+    started = threading.Barrier(4, timeout=5)
+
+    def ask(priority: int) -> None:
+        started.wait()
+        with slots.held(priority), lock:
+            order.append(priority)
+
+    with slots.held(0):  # taken: the others queue, in whatever order they arrive
+        threads = [threading.Thread(target=ask, args=(p,)) for p in (30, 10, 20)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        deadline = time.monotonic() + 5
+        while len(slots._waiters) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(timeout=5)
+
+    assert order == [10, 20, 30]
