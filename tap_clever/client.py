@@ -79,14 +79,10 @@ class Page:
     #: Values whose lone surrogates or invalid UTF-8 were replaced by U+FFFD to decode the page.
     repaired_values: int = 0
 
-    def decode(self) -> dict[str, t.Any]:
-        decoded: dict[str, t.Any] = _page_decoder.decode(self.body)
-        return decoded
-
     def records(self) -> list[dict[str, t.Any]]:
         """The records of the page (`data[].data`), each checked to be an object with an id."""
         records = []
-        for item in self.decode()["data"]:
+        for item in _page_decoder.decode(self.body)["data"]:
             record = item.get("data") if isinstance(item, dict) else None
             if not isinstance(record, dict) or not record.get("id"):
                 raise CleverResponseError(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from threading import Lock
 
 # How many requests to keep in hand before pausing for the reset: 1% of the limit (12 of
 # Clever's 1200) leaves room for retries and for another process sharing the token. A window
@@ -55,7 +54,10 @@ def seconds_until_reset(
 
 @dataclass
 class RateLimitTracker:
-    """What the last response said about one token's window, and the pause it calls for."""
+    """What the last response said about one token's window, and the pause it calls for.
+
+    Not thread-safe on its own: the client sends one request per token at a time.
+    """
 
     now: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -63,19 +65,16 @@ class RateLimitTracker:
     limit: float | None = None
     _wait_for_reset: float | None = field(default=None, repr=False)
     _observed_at: float = field(default=0.0, repr=False)
-    # The streams of a district are read by several threads.
-    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Record the rate-limit headers of a response."""
         remaining = _header_number(headers, "X-RateLimit-Remaining")
         if remaining is None:
             return
-        with self._lock:
-            self.remaining = remaining
-            self.limit = _header_number(headers, "X-RateLimit-Limit")
-            self._wait_for_reset = seconds_until_reset(headers, self.now)
-            self._observed_at = self.now()
+        self.remaining = remaining
+        self.limit = _header_number(headers, "X-RateLimit-Limit")
+        self._wait_for_reset = seconds_until_reset(headers, self.now)
+        self._observed_at = self.now()
 
     @property
     def reserve(self) -> int:
@@ -84,16 +83,12 @@ class RateLimitTracker:
 
     def pause_if_low(self) -> float:
         """Sleep until the window resets if it is nearly used up; return the seconds slept."""
-        with self._lock:
-            if self.remaining is None or self.remaining > self.reserve:
-                return 0.0
-            if not self._wait_for_reset:
-                return 0.0
-            wait = self._wait_for_reset - (self.now() - self._observed_at)
-            if wait <= 0:
-                return 0.0
-            # Sleeping under the lock makes a second thread on this token wait for the same reset.
-            self.sleep(wait)
-            # The window has reset; the next response will tell the new count.
-            self.remaining = None
-            return wait
+        if self.remaining is None or self.remaining > self.reserve or not self._wait_for_reset:
+            return 0.0
+        wait = self._wait_for_reset - (self.now() - self._observed_at)
+        if wait <= 0:
+            return 0.0
+        self.sleep(wait)
+        # The window has reset; the next response will tell the new count.
+        self.remaining = None
+        return wait

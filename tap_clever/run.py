@@ -18,7 +18,13 @@ from tap_clever.errors import CleverAPIError, CleverDistrictsFailedError, Clever
 from tap_clever.event_feed import ClientEventFeed
 from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
 from tap_clever.streams import CleverStream, SnapshotStream
-from tap_clever.sync_plan import DistrictPlan, history_from_state, plan_district, utc_now_iso
+from tap_clever.sync_plan import (
+    DistrictHistory,
+    DistrictPlan,
+    histories_from_state,
+    plan_district,
+    utc_now_iso,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream
@@ -123,6 +129,11 @@ class SyncRun:
         return self.district_plans[district_id]
 
     @cached_property
+    def histories(self) -> dict[str, DistrictHistory]:
+        """What the state said of each district when the run started."""
+        return histories_from_state(self._tap.state, self.district_access)
+
+    @cached_property
     def district_plans(self) -> dict[str, DistrictPlan]:
         """Snapshot or incremental, per district, decided once before the first request of
         the first stream (so a snapshot's event cursor precedes all of its reads). The event
@@ -136,12 +147,11 @@ class SyncRun:
             label_for=self.district_label,
             page_size=int(self._tap.config["page_size"]),
         )
-        histories = {d: history_from_state(self._tap.state, d) for d in self.district_access}
 
         def plan(district_id: str) -> DistrictPlan:
             return plan_district(
                 district_id,
-                histories[district_id],
+                self.histories[district_id],
                 feed,
                 events_selected=events.selected,
                 snapshot_id=snapshot_id,

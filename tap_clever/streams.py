@@ -23,7 +23,7 @@ from typing_extensions import override
 from tap_clever.client import page_records
 from tap_clever.errors import CleverAPIError, CleverError
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
-from tap_clever.sync_plan import history_from_state, utc_now_iso
+from tap_clever.sync_plan import utc_now_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -51,6 +51,9 @@ class CleverStream(Stream):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     #: The list endpoint under /v3.1.
     path: t.ClassVar[str]
+    #: Whether a district whose token Clever refuses this endpoint (403) is skipped with a
+    #: warning rather than failed.
+    skip_when_forbidden: t.ClassVar[bool] = False
 
     _tap: TapClever
 
@@ -91,7 +94,7 @@ class CleverStream(Stream):
         try:
             yield from self.district_records(self._tap.run.pages(self, district_id), context)
         except CleverAPIError as exc:
-            if exc.status == 403 and isinstance(self, SnapshotStream):
+            if exc.status == 403 and self.skip_when_forbidden:
                 self._tap.run.district_forbidden(district_id, self.name, exc)
                 return
             self._fail_district(district_id, exc)
@@ -144,6 +147,8 @@ class SnapshotStream(CleverStream):
     record type Clever refuses to the district's token (403: not a Secure Sync district) is
     skipped with a warning: the snapshot holds what the application may read.
     """
+
+    skip_when_forbidden = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -277,10 +282,10 @@ class EventsStream(CleverStream):
     @override
     def endpoint_reads(self, district_id: str) -> list[EndpointRead]:
         (read,) = super().endpoint_reads(district_id)
-        # Read from the state as it is, without creating the district's partition (a district
-        # that fails first must not get a bookmark): districts are planned before the SDK
-        # starts their partition, so its starting marker is not written yet either.
-        bookmark = history_from_state(self.tap_state, district_id).bookmark
+        # The bookmark the run started with (this stream has not moved it yet when its reads
+        # are planned), read without creating the district's partition: a district that fails
+        # first must not get a bookmark. The SDK's starting marker is not written yet either.
+        bookmark = self._tap.run.histories[district_id].bookmark
         if bookmark:
             read.params["starting_after"] = bookmark
         return [read]

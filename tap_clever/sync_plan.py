@@ -20,7 +20,7 @@ warehouse, through snapshot replacement.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -81,25 +81,30 @@ class DistrictHistory:
         return self.bookmark or self.event_cursor or ""
 
 
-def _partition(state: Mapping[str, Any], stream: str, district_id: str) -> Mapping[str, Any]:
+def _partitions_by_district(state: Mapping[str, Any], stream: str) -> dict[str, Mapping[str, Any]]:
     partitions = state.get("bookmarks", {}).get(stream, {}).get("partitions", [])
-    for partition in partitions:
-        if partition.get("context", {}).get("district") == district_id:
-            return dict(partition)
-    return {}
+    return {p["context"]["district"]: p for p in partitions if "district" in p.get("context", {})}
 
 
-def history_from_state(state: Mapping[str, Any], district_id: str) -> DistrictHistory:
-    """Read a district's last completed snapshot and events bookmark from the tap state."""
-    snapshot = _partition(state, "snapshots", district_id)
-    events = _partition(state, "events", district_id)
-    return DistrictHistory(
-        snapshot_id=snapshot.get("snapshot_id"),
-        event_cursor=snapshot.get("event_cursor"),
-        bookmark=events.get("replication_key_value")
-        or events.get("progress_markers", {}).get("replication_key_value"),
-        synced_at=events.get("synced_at"),
-    )
+def histories_from_state(
+    state: Mapping[str, Any], district_ids: Iterable[str]
+) -> dict[str, DistrictHistory]:
+    """Each district's last completed snapshot and events bookmark, from the tap state (read in
+    one pass: with a thousand districts, a search per district would be a million steps)."""
+    snapshots = _partitions_by_district(state, "snapshots")
+    events = _partitions_by_district(state, "events")
+    histories: dict[str, DistrictHistory] = {}
+    for district_id in district_ids:
+        snapshot = snapshots.get(district_id, {})
+        feed = events.get(district_id, {})
+        histories[district_id] = DistrictHistory(
+            snapshot_id=snapshot.get("snapshot_id"),
+            event_cursor=snapshot.get("event_cursor"),
+            bookmark=feed.get("replication_key_value")
+            or feed.get("progress_markers", {}).get("replication_key_value"),
+            synced_at=feed.get("synced_at"),
+        )
+    return histories
 
 
 def utc_now_iso() -> str:

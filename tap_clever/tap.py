@@ -19,8 +19,8 @@ EVENT_RECORD_TYPES = ["districts", "schools", "users", "sections", "terms", "cou
 # 10000 is Clever's maximum page size: the fewest requests (each costs ~a round trip and one of
 # the 1200 a minute a token may make) for pages that still fit easily in memory (~15 MB of users).
 DEFAULT_PAGE_SIZE = 10000
-# Districts read at once. Clever's rate limit is per token, so districts do not share a budget;
-# what they share is this machine: a page of each waits in memory (at most ~11 MB of JSON each).
+# Requests on the wire at once, each district's on its own token. Clever's rate limit is per
+# token, so districts do not share a budget; what they share is this machine and its network.
 DEFAULT_PARALLEL_DISTRICTS = 16
 
 # Synced in this order: the snapshot streams, then the events after the snapshot's cursor, then
