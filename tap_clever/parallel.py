@@ -184,7 +184,9 @@ class OrderedParallelReader(t.Generic[K, T]):
     # --- under the lock ----------------------------------------------------------------------
 
     def _has_room(self, task: _Task[T]) -> bool:
-        if task.cancelled or self._waiting_size < self._budget:
+        if task.cancelled:
+            return False  # a key no longer needed fetches nothing more
+        if self._waiting_size < self._budget:
             return True
         # Over budget: only the consumer's key reads on, and only once it has nothing left.
         return task.position == self._cursor and not task.items
@@ -228,7 +230,7 @@ class OrderedParallelReader(t.Generic[K, T]):
 
     def _wait_for_room(self, task: _Task[T]) -> None:
         with self._lock:
-            while not self._has_room(task):
+            while not task.cancelled and not self._has_room(task):
                 task.waiting = True
                 self._waits += 1
                 heapq.heappush(self._waiters, (task.position, self._waits, task))

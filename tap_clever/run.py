@@ -235,9 +235,14 @@ class SyncRun:
                 self._repaired_values[district_id, stream.name] += page.repaired_values
             yield page
 
-    def _read_ahead_from(self, first: CleverStream) -> OrderedParallelReader[tuple[str, str], Page]:
+    def close(self) -> None:
+        """Stop reading ahead: the run is over, or failed. No request is sent after this but
+        those already on the wire."""
         if self._reader is not None:
             self._reader.close()
+
+    def _read_ahead_from(self, first: CleverStream) -> OrderedParallelReader[tuple[str, str], Page]:
+        self.close()
         streams = [s for s in self._tap.streams.values() if isinstance(s, CleverStream)]
         following = [s for s in streams[streams.index(first) :] if s.selected]
         # The requests are planned here, on the sync's thread: planning reads the state.
@@ -270,8 +275,8 @@ class SyncRun:
         """After a stream's last district: report what was repaired; after the last stream,
         stop the readers and fail the run if a district failed."""
         selected = [s for s in self._tap.streams.values() if s.selected]
-        if self._reader is not None and selected and stream is selected[-1]:
-            self._reader.close()
+        if selected and stream is selected[-1]:
+            self.close()
         for (district_id, stream_name), count in sorted(self._repaired_values.items()):
             if stream_name == stream.name:
                 self._tap.logger.warning(
@@ -289,6 +294,7 @@ class SyncRun:
     def district_failed(self, district_id: str, stream_name: str, error: CleverError) -> None:
         """Record a district's failure; with a single district, fail the run at once."""
         if len(self.district_access) == 1 and not self._failures:
+            self.close()
             raise error
         self._tap.logger.error(
             "District %s failed in stream '%s'; its other streams are skipped this run, its "

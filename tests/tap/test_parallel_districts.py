@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
 
+import pytest
 from werkzeug import Request, Response
 
+from tap_clever import streams
+from tap_clever.client import Page
 from tap_clever.errors import CleverDistrictsFailedError
 from tests.tap.conftest import (
     DISTRICT_A,
@@ -201,3 +205,47 @@ def test_districts_waiting_for_their_window_wait_together_and_hold_no_request_sl
     assert len(result.records("users")) == 30
     statuses = [status for _, status in log]
     assert statuses == [429] * 6 + [200] * 6
+
+
+def test_a_run_that_fails_sends_nothing_more(
+    threaded_clever: FakeClever, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One district, whose users are read ahead page by page while its schools page, malformed,
+    # is still being written: once the run has failed, no new request of it may reach Clever
+    # (or whatever answers at that address later).
+    _districts(threaded_clever, 1)
+    threaded_clever.set_records(
+        TOKEN_A, "users", [{"id": object_id(i), "district": DISTRICT_A} for i in range(40)]
+    )
+    users_requests: list[float] = []
+
+    def malformed_schools_and_slow_users(request: Request) -> Response | None:
+        if request.path == "/v3.1/schools":
+            return Response('{"data": [{"uri": "/v3.1/schools/1"}]}', status=200)
+        if request.path == "/v3.1/users":
+            users_requests.append(time.monotonic())
+            time.sleep(0.02)
+        return None
+
+    threaded_clever.intercept = malformed_schools_and_slow_users
+    read_schools = streams.SchoolsStream.district_records
+
+    def slowly(self: streams.SchoolsStream, pages: Iterable[Page], context: dict) -> Iterator:
+        time.sleep(0.3)  # the users pages are on their way meanwhile
+        yield from read_schools(self, pages, context)
+
+    monkeypatch.setattr(streams.SchoolsStream, "district_records", slowly)
+
+    result = run_sync(
+        {"api_url": threaded_clever.url, "auth_token": TOKEN_A, "page_size": 1},
+        streams={"districts", "schools", "users"},
+    )
+    returned = time.monotonic()
+    time.sleep(0.5)
+
+    assert result.error is not None
+    assert "no `data` object" in str(result.error)
+    assert users_requests, "the users pages were not read ahead: the test shows nothing"
+    # At most the one request that was on the wire when the run stopped (the district's token
+    # sends one at a time); without stopping, the twenty-odd pages left would follow.
+    assert len([at for at in users_requests if at > returned]) <= 1
