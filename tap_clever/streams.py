@@ -17,15 +17,18 @@ from functools import cached_property
 
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
+from tap_clever.batch_files import JsonLinesFileBatcher, writes_json_lines
 from tap_clever.client import page_records
 from tap_clever.errors import CleverAPIError, CleverError
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
 from tap_clever.sync_plan import utc_now_iso
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
 
     from tap_clever.client import Page
@@ -54,6 +57,8 @@ class CleverStream(Stream):
     #: Whether a district whose token Clever refuses this endpoint (403) is skipped with a
     #: warning rather than failed.
     skip_when_forbidden: t.ClassVar[bool] = False
+    #: Whether the records may go out as files (BATCH messages) when `batch_config` is set.
+    sends_batches: t.ClassVar[bool] = False
 
     _tap: TapClever
 
@@ -117,6 +122,38 @@ class CleverStream(Stream):
     def _every_property_selected(self) -> bool:
         return all(self.mask.values())
 
+    @cached_property
+    def _records_pass_unchanged(self) -> bool:
+        """Whether each record goes out exactly as read: every property selected, and no
+        stream map or flattening configured (the SDK's BATCH path applies neither)."""
+        return self._every_property_selected and all(
+            type(stream_map) is SameRecordTransform
+            and not stream_map.flattening_enabled
+            and stream_map.stream_alias == self.name
+            for stream_map in self.stream_maps
+        )
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        batch_config = super().get_batch_config(config)
+        if batch_config is None or not self.sends_batches or not self._records_pass_unchanged:
+            return None  # RECORD messages, which select, map and flatten as configured
+        return batch_config
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        if not writes_json_lines(batch_config):
+            yield from super().get_batches(batch_config, context)
+            return
+        batcher = JsonLinesFileBatcher(self.tap_name, self.name, batch_config)
+        # What the SDK's own get_batches batches: the records as the sync yields them, state
+        # kept, no RECORD message written (a private method: pinned in test_sdk_pins.py).
+        records = self._sync_records(context, write_messages=False)
+        for manifest in batcher.get_batches(records):
+            yield batch_config.encoding, manifest
+
     @override
     def _generate_record_messages(
         self, record: dict[str, t.Any]
@@ -149,6 +186,9 @@ class SnapshotStream(CleverStream):
     """
 
     skip_when_forbidden = True
+    # Whole record types, the bulk of a run: as files. Their state holds no bookmark, so a
+    # STATE written while a file is still open (a district failing) claims nothing unsent.
+    sends_batches = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -265,6 +305,9 @@ class EventsStream(CleverStream):
     path = "/events"
     schema = event_schema()
     replication_key = "id"
+    # RECORD messages, not files: the bookmark moves with each event, and a STATE written when
+    # a district fails mid-feed must not cover events still in an unsent file.
+    sends_batches = False
     # Event ids are ObjectIDs: fixed-width hex that sorts in feed order, so the bookmark is
     # simply the last id read, and a run stopped at any page resumes right after it.
     is_sorted = True
@@ -337,6 +380,10 @@ class SnapshotsStream(Stream):
     schema = snapshots_schema()
 
     _tap: TapClever
+
+    @override
+    def get_batch_config(self, config: t.Mapping[str, t.Any]) -> BatchConfig | None:
+        return None  # a record a district, sent as a RECORD after every file it completes
 
     @property
     @override
