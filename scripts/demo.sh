@@ -36,6 +36,7 @@ fi
 echo "== meltano install (plugin virtual environments under .meltano/)"
 started=$(date +%s.%N)
 .venv/bin/meltano install
+bash scripts/compile_venvs.sh
 echo "   meltano install: $(seconds_since "$started") s"
 
 echo "== Starting the Clever sandbox on port $port"

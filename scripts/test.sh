@@ -10,6 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+bash scripts/compile_venvs.sh
 
 echo "== ruff"
 .venv/bin/ruff check tap_clever clever_sandbox tests benchmarks scripts loaders

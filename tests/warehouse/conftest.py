@@ -70,4 +70,6 @@ def meltano_plugins() -> Path:
     if not MELTANO.exists():
         pytest.skip(f"meltano is not installed next to {sys.executable}: pip install -e '.[dev]'")
     run_meltano("install", env=meltano_env(), timeout=1200)
+    # As scripts/demo.sh does: without .pyc files every plugin run compiles its imports again.
+    subprocess.run(["bash", str(REPO_ROOT / "scripts/compile_venvs.sh")], check=True)
     return PLUGIN_VENVS
