@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -261,9 +261,9 @@ def start_sandbox(
 
 @contextmanager
 def running_sandbox(
-    argv: Sequence[str], workdir: Path, *, log: Path | None = None
+    argv: Sequence[str], workdir: Path, *, log: Path | None = None, timeout: float = 900.0
 ) -> Iterator[SandboxProcess]:
-    sandbox = start_sandbox(argv, workdir, log=log)
+    sandbox = start_sandbox(argv, workdir, log=log, timeout=timeout)
     try:
         yield sandbox
     finally:
@@ -343,6 +343,130 @@ class ProcessRun:
     stdout_other_lines: int = 0
     stderr_path: str | None = None
     timed_out: bool = False
+    #: With `sample_interval`: every process of its tree seen, with its peak RSS.
+    process_peaks: list[ProcessPeak] | None = None
+
+
+@dataclass
+class ProcessPeak:
+    """One process of a sampled tree: what it ran and the most memory it held."""
+
+    pid: int
+    #: The kernel's name for it (`Name` in /proc/<pid>/status): its executable's, a script's
+    #: rather than `python`'s, cut at 15 characters.
+    name: str
+    #: Its command line (at most 300 characters).
+    command: str
+    #: VmHWM: the kernel's high-water mark of the RSS, read at the last sample before exit.
+    peak_rss_kib: int
+    samples: int = 0
+    #: When it was first and last seen, in seconds since the sampling began (about the root's
+    #: spawn): its lifetime, to within an interval.
+    first_seen_seconds: float = 0.0
+    last_seen_seconds: float = 0.0
+
+
+class ProcessTreeSampler:
+    """A thread reading, every `interval` seconds, /proc for a process and its descendants.
+
+    The kernel keeps each process's peak RSS (VmHWM in /proc/<pid>/status), so a sample only
+    has to come before the process exits: what is missed is the growth of its last interval,
+    and processes that live less than one. Linux only (elsewhere it sees nothing).
+    """
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.root = pid
+        self.interval = interval
+        self.peaks: dict[int, ProcessPeak] = {}
+        self._started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="process-tree-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> list[ProcessPeak]:
+        self._stop.set()
+        self._thread.join()
+        return sorted(self.peaks.values(), key=lambda peak: peak.pid)
+
+    def _run(self) -> None:
+        while True:
+            with suppress(OSError):
+                self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+    def sample(self) -> None:
+        now = time.perf_counter() - self._started
+        for pid in self._tree():
+            status = _proc_status(pid)
+            if status is None or "VmHWM" not in status:
+                continue  # gone, or a zombie
+            command = _proc_command(pid)
+            peak = self.peaks.get(pid)
+            if peak is None or peak.command != command:
+                # New, or it has exec'd since: a child seen between fork and exec shows its
+                # parent's command and memory, which the new program's replace.
+                name = status.get("Name", "?")
+                peak = ProcessPeak(pid, name, command, 0, first_seen_seconds=now)
+                self.peaks[pid] = peak
+            peak.peak_rss_kib = max(peak.peak_rss_kib, int(status["VmHWM"].split()[0]))
+            peak.samples += 1
+            peak.last_seen_seconds = now
+
+    def _tree(self) -> list[int]:
+        """The root and its descendants: from each thread's `children` list where the kernel
+        keeps them (a few reads), else from every process's parent in /proc/*/stat."""
+        children_of: Callable[[int], Iterable[int]] = _task_children
+        if not Path(f"/proc/{self.root}/task/{self.root}/children").exists():
+            children_of = _children_table().__getitem__
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children_of(pid))
+        return tree
+
+
+def _task_children(pid: int) -> list[int]:
+    children: list[int] = []
+    with suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with suppress(OSError):
+                children.extend(int(c) for c in (task / "children").read_text().split())
+    return children
+
+
+def _children_table() -> defaultdict[int, list[int]]:
+    children: defaultdict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        ppid = int(stat[stat.rindex(b")") + 2 :].split(maxsplit=2)[1])
+        children[ppid].append(int(entry.name))
+    return children
+
+
+def _proc_status(pid: int) -> dict[str, str] | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def _proc_command(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return " ".join(arg.decode(errors="replace") for arg in argv if arg)[:300]
 
 
 _RECORD_PREFIX = b'{"type":"RECORD","stream":"'
@@ -386,23 +510,34 @@ def run_measured(
     timeout: float = 3 * 3600.0,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    stdout_path: Path | None = None,
+    sample_interval: float | None = None,
 ) -> ProcessRun:
     """Run a subprocess; wall time from before spawn to reaped, its peak RSS and CPU.
 
     With `count_stdout` its stdout is a pipe whose RECORD messages are counted per stream by
-    this process as they arrive; otherwise it goes to /dev/null.
+    this process as they arrive; otherwise it goes to `stdout_path`, or /dev/null. With
+    `sample_interval` (seconds), the process and its descendants are sampled for their peak
+    RSS each (`ProcessTreeSampler`): `wait4` gives only the largest of them.
     """
     timed_out = threading.Event()
-    with stderr_path.open("wb") as stderr, Path(os.devnull).open("wb") as devnull:
+    sampler: ProcessTreeSampler | None = None
+    with (
+        stderr_path.open("wb") as stderr,
+        (stdout_path or Path(os.devnull)).open("wb") as stdout,
+    ):
         started = time.perf_counter()
         process = subprocess.Popen(
             list(argv),
-            stdout=subprocess.PIPE if count_stdout else devnull,
+            stdout=subprocess.PIPE if count_stdout else stdout,
             stderr=stderr,
             bufsize=1 << 20,
             env=env,
             cwd=cwd,
         )
+        if sample_interval:
+            sampler = ProcessTreeSampler(process.pid, sample_interval)
+            sampler.start()
 
         def _kill() -> None:
             timed_out.set()
@@ -421,6 +556,7 @@ def run_measured(
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         watchdog.cancel()
+        peaks = sampler.stop() if sampler else None
     process.returncode = os.waitstatus_to_exitcode(status)
     return ProcessRun(
         name=name,
@@ -433,6 +569,7 @@ def run_measured(
         stdout_other_lines=other,
         stderr_path=str(stderr_path),
         timed_out=timed_out.is_set(),
+        process_peaks=peaks,
     )
 
 
@@ -602,17 +739,31 @@ class FloorClient:
     def read_endpoint(self, token: str, endpoint: str) -> _Tally:
         """Every page of one endpoint for one token, following `links[rel=next]`."""
         tally = _Tally()
+        for _ in self.pages(token, endpoint, tally):
+            pass
+        return tally
+
+    def pages(
+        self,
+        token: str,
+        endpoint: str,
+        tally: _Tally | None = None,
+        decode: Callable[[bytes], Any] = loads,
+    ) -> Iterator[dict[str, Any]]:
+        """The decoded pages of one endpoint for one token, following `links[rel=next]`;
+        records and requests are added to `tally`."""
+        tally = tally if tally is not None else _Tally()
         path: str | None = f"/v3.1/{endpoint}?limit={self.page_size}"
         while path:
-            page = loads(self._get(path, token, tally))
+            page = decode(self._get(path, token, tally))
             data = page["data"]
             tally.records += len(data)
+            yield page
             next_uri = next(
                 (link.get("uri") for link in page.get("links") or [] if link.get("rel") == "next"),
                 None,
             )
             path = self._next_path(next_uri) if data and next_uri else None
-        return tally
 
     def _next_path(self, uri: str) -> str:
         """The link's path and query on our host, keeping our `limit` if the link dropped it."""
@@ -780,6 +931,31 @@ def _git(*args: str) -> str | None:
     return result.stdout.rstrip("\n")
 
 
+def packages_of(python: Path | str, names: Iterable[str], prefixes: Sequence[str] = ()) -> Any:
+    """{package: version} in another Python's environment (a plugin's or dlt's venv): the
+    `names` it has, and every package whose name starts with one of `prefixes`; None if that
+    Python does not run."""
+    script = (
+        "import json, sys\n"
+        "from importlib.metadata import distributions\n"
+        "names, prefixes = set(sys.argv[1].split(',')), tuple(sys.argv[2].split(',')[:-1])\n"
+        "print(json.dumps(sorted({(d.metadata['Name'].lower(), d.version) for d in "
+        "distributions() if d.metadata['Name'] and (d.metadata['Name'].lower() in names "
+        "or d.metadata['Name'].lower().startswith(prefixes))})))\n"
+    )
+    try:
+        result = subprocess.run(
+            [str(python), "-c", script, ",".join(names), ",".join([*prefixes, ""])],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return dict(json.loads(result.stdout))
+
+
 def git_info() -> dict[str, Any]:
     """The checked-out commit and whether the tree differs from it (read-only git calls)."""
     status = _git("status", "--porcelain")
@@ -865,6 +1041,17 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(cells).rstrip())
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def tail_lines(path: Path | str | None, lines: int = 40) -> list[str]:
+    """The last lines of a log file (empty if there is none)."""
+    if not path or not Path(path).exists():
+        return []
+    with Path(path).open("rb") as log:
+        log.seek(0, os.SEEK_END)
+        log.seek(max(0, log.tell() - 200 * lines))
+        text = log.read().decode(errors="replace")
+    return text.splitlines()[-lines:]
 
 
 def mib(kib: int | None) -> str:
