@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from . import dbt_output
 from .conftest import MELTANO, REPO_ROOT, meltano_env, run_meltano
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
@@ -64,6 +65,10 @@ class Warehouse:
                 check=False,
             )
         self.outputs.append(result.stdout + result.stderr)
+        if check:
+            # The sandbox's data leaves no dangling reference, unknown enum value or unparsed
+            # date: any warning is new.
+            dbt_output.assert_build(self.outputs[-1], {})
         return result
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
@@ -387,7 +392,7 @@ def test_a_run_killed_in_dbt_then_rerun(warehouse):
     dbt_log = warehouse.work / "dbt-logs" / "dbt.log"
     dbt_log.parent.mkdir(exist_ok=True)
     dbt_log.write_text("")
-    run_and_kill(warehouse, lambda: "START sql table model" in dbt_log.read_text())
+    run_and_kill(warehouse, lambda: "START sql incremental model" in dbt_log.read_text())
 
     rerun(warehouse)
 
@@ -415,7 +420,10 @@ def test_one_failing_district_does_not_hold_back_the_other(warehouse):
     output = failed.stdout + failed.stderr
     assert re.search(rf"1 district\(s\) failed.*\n.*{second}", output)
     assert warehouse.bookmark(second) == second_bookmark
-    run_meltano("--environment=sandbox", "run", "--force", "dbt-duckdb:build", env=warehouse.env)
+    result = run_meltano(
+        "--environment=sandbox", "run", "--force", "dbt-duckdb:build", env=warehouse.env
+    )
+    dbt_output.assert_build(result.stdout + result.stderr, {})
     expected = expected_marts(server, [first])
     for mart, rows in second_before.items():
         expected[mart] |= rows

@@ -10,7 +10,11 @@
 
     source_kind 'raw': the fields are the raw table's columns.
     source_kind 'event': the fields are read from a JSON column `object` (the event's record),
-    and the district is the event's own `district_id` (the tap tags every event with it). -#}
+    and the district is the event's own `district_id` (the tap tags every event with it).
+
+    A record type whose fields need a first parsing step (users: the `roles` object) defines
+    clever_<type>_parsed(source_kind), columns the caller adds in a projection before the
+    fields (see clever_record_parsed). -#}
 
 {#- One top-level field of the record. kind: 'text' (VARCHAR), 'json' (object or array) or
     'timestamp'. -#}
@@ -80,6 +84,11 @@
         cast({{ f(source_kind, 'last_modified', 'timestamp') }} as timestamp) as last_modified_at
 {%- endmacro %}
 
+{#- Users' first step: the `roles` object read once (macros/clever_roles.sql). -#}
+{% macro clever_users_parsed(source_kind) -%}
+    {{ clever_users_roles_parsed(clever_field(source_kind, 'roles', 'json')) }}
+{%- endmacro %}
+
 {% macro clever_users_fields(source_kind) -%}
     {%- set f = clever_field -%}
         {{ f(source_kind, 'id') }} as user_id,
@@ -88,8 +97,9 @@
         {{ clever_text(f(source_kind, 'name', 'json') ~ " ->> 'first'") }} as first_name,
         {{ clever_text(f(source_kind, 'name', 'json') ~ " ->> 'middle'") }} as middle_name,
         {{ clever_text(f(source_kind, 'name', 'json') ~ " ->> 'last'") }} as last_name,
-        -- One object per role held; unnested in int_clever__user_roles.
-        {{ f(source_kind, 'roles', 'json') }} as roles,
+        -- The roles held, and one typed struct per role (NULL when the user does not hold it).
+        {{ clever_role_names() }} as role_names,
+        {{ clever_role_structs() }},
         cast({{ f(source_kind, 'created', 'timestamp') }} as timestamp) as created_at,
         cast({{ f(source_kind, 'last_modified', 'timestamp') }} as timestamp) as last_modified_at
 {%- endmacro %}
@@ -150,4 +160,11 @@
 {#- The record columns of one record type (users, sections...), from either container. -#}
 {% macro clever_record_fields(record_type, source_kind) -%}
     {{ context['clever_' ~ record_type ~ '_fields'](source_kind) }}
+{%- endmacro %}
+
+{#- `select *` plus the record type's first-step columns, if it has any: the projection to put
+    between the source rows and clever_record_fields. -#}
+{% macro clever_record_parsed(record_type, source_kind) -%}
+    {%- set parsed = context.get('clever_' ~ record_type ~ '_parsed') -%}
+    select *{% if parsed %}, {{ parsed(source_kind) }}{% endif %}
 {%- endmacro %}

@@ -1,3 +1,11 @@
+-- One row per district that authorized the application, as it is now: its latest complete
+-- snapshot with the events after it applied (the clever_current_records macro), incrementally.
+{{ config(unique_key='district_id') }}
+
+with districts as (
+    {{ clever_current_records('districts', 'district_id') }}
+)
+
 select
     district_id,
     name,
@@ -15,4 +23,4 @@ select
     district_contact_last_name,
     district_contact_title,
     loaded_at
-from {{ ref('int_clever__districts_current') }}
+from districts

@@ -1,3 +1,11 @@
+-- One row per school shared with the application, as it is now: the latest complete snapshot
+-- with the events after it applied (the clever_current_records macro), built incrementally.
+{{ config(unique_key='school_id') }}
+
+with schools as (
+    {{ clever_current_records('schools', 'school_id') }}
+)
+
 select
     school_id,
     district_id,
@@ -21,4 +29,4 @@ select
     created_at,
     last_modified_at,
     loaded_at
-from {{ ref('int_clever__schools_current') }}
+from schools

@@ -1,3 +1,9 @@
+{{ config(unique_key='section_id') }}
+
+with sections as (
+    {{ clever_changed_rows(ref('int_clever__sections_current')) }}
+)
+
 select
     section_id,
     district_id,
@@ -16,4 +22,5 @@ select
     created_at,
     last_modified_at,
     loaded_at
-from {{ ref('int_clever__sections_current') }}
+from sections
+{{ clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') }}

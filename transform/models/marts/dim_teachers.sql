@@ -1,17 +1,27 @@
+{{ config(unique_key='teacher_id') }}
+
+with users as (
+    {{ clever_changed_rows(ref('int_clever__users_current')) }}
+)
+
 select
-    teacher_id,
+    user_id as teacher_id,
     district_id,
-    school_id,
+    teacher.school_id,
     first_name,
     middle_name,
     last_name,
     email,
-    title,
-    district_username,
-    sis_id,
-    state_id,
-    teacher_number,
-    legacy_id,
-    created_at,
-    last_modified_at
-from {{ ref('int_clever__teachers') }}
+    teacher.title,
+    teacher.district_username,
+    teacher.sis_id,
+    teacher.state_id,
+    teacher.teacher_number,
+    teacher.legacy_id,
+    -- The role's own times when Clever sends them, else the user's.
+    coalesce(teacher.created_at, created_at) as created_at,
+    coalesce(teacher.last_modified_at, last_modified_at) as last_modified_at,
+    loaded_at
+from users
+where teacher is not null
+{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'teacher_id') }}

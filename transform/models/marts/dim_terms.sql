@@ -1,3 +1,11 @@
+-- One row per term, as it is now: the latest complete snapshot with the events after it
+-- applied (the clever_current_records macro), built incrementally.
+{{ config(unique_key='term_id') }}
+
+with terms as (
+    {{ clever_current_records('terms', 'term_id') }}
+)
+
 select
     term_id,
     district_id,
@@ -5,4 +13,4 @@ select
     start_date,
     end_date,
     loaded_at
-from {{ ref('int_clever__terms_current') }}
+from terms

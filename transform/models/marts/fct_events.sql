@@ -1,3 +1,9 @@
+{{ config(unique_key='event_id') }}
+
+with events as (
+    {{ clever_changed_rows(ref('stg_clever__events')) }}
+)
+
 select
     event_id,
     district_id,
@@ -7,4 +13,6 @@ select
     object_id,
     created_at as created,
     loaded_at
-from {{ ref('int_clever__events') }}
+from events
+where deleted_at is null
+{{ clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') }}

@@ -6,10 +6,15 @@
 -- latest snapshot, so the history outlives resyncs; ordered by event id (Clever's feed order),
 -- `changed_at` is the event's time. What changed is read from each event itself: an update's
 -- `previous_attributes` holds the old value of every changed field, so no event depends on an
--- earlier one having been loaded.
+-- earlier one having been loaded. Incremental: the changes of the events loaded since the last
+-- build (an event reloaded with the same content gives the same rows).
+{{ config(unique_key='event_id') }}
+
 with events as (
-    select * from {{ ref('int_clever__events') }}
+    select *
+    from ({{ clever_changed_rows(ref('stg_clever__events')) }})
     where record_type in ('sections', 'users')
+        and deleted_at is null
 ),
 
 section_events as (
@@ -19,6 +24,7 @@ section_events as (
         created_at,
         event_type,
         action,
+        loaded_at,
         object_id as section_id,
         {{ clever_text("object ->> 'school'") }} as school_id,
         {{ clever_id_list("object -> 'students'") }} as students_after,
@@ -31,39 +37,44 @@ section_events as (
 ),
 
 section_joins as (
-    select section_events.*, student.student_id, 'joined' as change
-    from section_events,
-        unnest(section_events.students_after) as student (student_id)
+    select *, 'joined' as change
+    from (
+        select section_events.*, unnest(students_after) as student_id
+        from section_events
+    )
     where action = 'created'
         or (
             action = 'updated'
             and students_before is not null
-            and not list_contains(students_before, student.student_id)
+            and not list_contains(students_before, student_id)
         )
 ),
 
 section_leaves as (
-    select section_events.*, student.student_id, 'left' as change
-    from section_events,
-        unnest(coalesce(section_events.students_before, section_events.students_after))
-            as student (student_id)
+    select *, 'left' as change
+    from (
+        select
+            section_events.*,
+            unnest(coalesce(students_before, students_after)) as student_id
+        from section_events
+    )
     where action = 'deleted'
         or (
             action = 'updated'
             and students_before is not null
-            and not list_contains(students_after, student.student_id)
+            and not list_contains(students_after, student_id)
         )
 ),
 
 section_changes as (
     select
         event_id, district_id, created_at, event_type, student_id,
-        'section' as scope, section_id, school_id, change
+        'section' as scope, section_id, school_id, change, loaded_at
     from section_joins
     union all
     select
         event_id, district_id, created_at, event_type, student_id,
-        'section' as scope, section_id, school_id, change
+        'section' as scope, section_id, school_id, change, loaded_at
     from section_leaves
 ),
 
@@ -74,6 +85,7 @@ student_events as (
         created_at,
         event_type,
         action,
+        loaded_at,
         object_id as student_id,
         {{ clever_text("object -> 'roles' -> 'student' ->> 'school'") }} as school_after,
         -- Only an update whose previous_attributes carry the student's school changed it.
@@ -87,7 +99,8 @@ student_events as (
 school_changes as (
     select
         event_id, district_id, created_at, event_type, student_id,
-        'school' as scope, null as section_id, school_after as school_id, 'joined' as change
+        'school' as scope, null as section_id, school_after as school_id, 'joined' as change,
+        loaded_at
     from student_events
     where school_after is not null
         and (
@@ -99,7 +112,8 @@ school_changes as (
         event_id, district_id, created_at, event_type, student_id,
         'school' as scope, null as section_id,
         case when action = 'deleted' then school_after else school_before end as school_id,
-        'left' as change
+        'left' as change,
+        loaded_at
     from student_events
     where (action = 'deleted' and school_after is not null)
         or (
@@ -126,6 +140,8 @@ select
     cast(section_id as varchar) as section_id,
     school_id,
     change,
-    event_type
+    event_type,
+    loaded_at
 from roster_changes
 where student_id is not null
+{{ clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') }}

@@ -1,7 +1,21 @@
 -- Raw sections, typed and renamed; the columns are defined once, in clever_sections_fields
 -- (macros/clever_records.sql), which also reads the same record out of an event.
+-- A table, not a view, built incrementally: each raw row version is parsed once, when it is
+-- loaded (the loader upserts raw rows on `id` and never deletes them, so the rows to stage
+-- are those loaded since the last build), and the current-state model reads typed columns.
+{{
+    config(
+        materialized='incremental',
+        unique_key='section_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
 with source as (
     select * from {{ source('clever', 'sections') }}
+    {%- if is_incremental() %}
+    where _sdc_batched_at > {{ clever_last_build() }}
+    {%- endif %}
 ),
 
 renamed as (

@@ -1,0 +1,207 @@
+{#- A user's `roles` object, parsed once where the record enters the warehouse (the staging
+    view, or an event's object in clever_current_records): Clever keeps every role a user holds
+    in that one object (a teacher who is also a district admin has both keys), and the role
+    marts read typed struct fields instead of extracting JSON again, each of them, on every row.
+
+    Two steps, in two projections: clever_users_roles_parsed reads the JSON (`roles_json`: the
+    SQL of the object, a column or a path into an event) into three helper columns, and
+    clever_role_names and clever_role_structs build the typed columns from them. (Written as one
+    expression, the JSON call would be repeated in every field: a query of 150 KB that DuckDB
+    takes seconds to plan.) -#}
+
+{#- The roles Clever v3.1 defines, in the order of the struct columns. -#}
+{% macro clever_known_roles() -%}
+    {{ return(['student', 'teacher', 'staff', 'contact', 'district_admin']) }}
+{%- endmacro %}
+
+{#- The JSON type of each known role's value ('OBJECT' when the role is held). -#}
+{% macro clever_role_types(roles_json) -%}
+    json_type({{ roles_json }}, [
+        {%- for role in clever_known_roles() %}'$.{{ role }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    ])
+{%- endmacro %}
+
+{#- The roles held, sorted: every key whose value is an object. A key holding null, a string
+    or a list is not a role held. A role Clever adds later is listed too (its attributes are not
+    parsed), so fct_user_roles shows it and its accepted_values test reports it. From the
+    first step's columns: no lambda here captures the JSON, which would copy it per key. -#}
+{% macro clever_role_names() -%}
+    list_sort(list_concat(
+            list_filter([
+                {%- for role in clever_known_roles() %}
+                case when _role_types[{{ loop.index }}] = 'OBJECT' then '{{ role }}' end
+                {%- if not loop.last %},{% endif %}
+                {%- endfor %}
+            ], lambda role: role is not null),
+            _other_roles
+        ))
+{%- endmacro %}
+
+{#- The fields of each role that the marts use, with the JSON types to read them as. Text is read
+    as VARCHAR whatever JSON type Clever sent (a number becomes its digits, as `->>` gives). -#}
+{% macro clever_roles_structure() -%}
+{%- set text = '"VARCHAR"' -%}
+{%- set ids = '["VARCHAR"]' -%}
+{%- set credentials = '{"district_username": "VARCHAR"}' -%}
+{
+    "student": {
+        "school": {{ text }}, "schools": {{ ids }}, "sis_id": {{ text }}, "state_id": {{ text }},
+        "student_number": {{ text }}, "legacy_id": {{ text }}, "credentials": {{ credentials }},
+        "grade": {{ text }}, "graduation_year": {{ text }}, "dob": {{ text }}, "gender": {{ text }},
+        "race": {{ text }}, "hispanic_ethnicity": {{ text }}, "ell_status": {{ text }},
+        "gifted_status": {{ text }}, "section_504_status": {{ text }}, "iep_status": {{ text }},
+        "frl_status": {{ text }}, "home_language": {{ text }}, "home_language_code": {{ text }},
+        "disability": {"disability_status": {{ text }}, "disability_code": {{ text }}, "disability_type": {{ text }}},
+        "location": {"city": {{ text }}, "state": {{ text }}, "zip": {{ text }}},
+        "preferred_name": {"first": {{ text }}, "middle": {{ text }}, "last": {{ text }}},
+        "enrollments": [{"school": {{ text }}, "start_date": {{ text }}, "end_date": {{ text }}}],
+        "ext": "JSON", "created": {{ text }}, "last_modified": {{ text }}
+    },
+    "teacher": {
+        "school": {{ text }}, "schools": {{ ids }}, "title": {{ text }}, "sis_id": {{ text }},
+        "state_id": {{ text }}, "teacher_number": {{ text }}, "legacy_id": {{ text }},
+        "credentials": {{ credentials }}, "ext": "JSON", "created": {{ text }}, "last_modified": {{ text }}
+    },
+    "staff": {
+        "school": {{ text }}, "schools": {{ ids }}, "title": {{ text }}, "department": {{ text }},
+        "staff_id": {{ text }}, "roles": {{ ids }}, "legacy_id": {{ text }},
+        "credentials": {{ credentials }}, "ext": "JSON"
+    },
+    "contact": {
+        "phone": {{ text }}, "phone_type": {{ text }}, "sis_id": {{ text }}, "legacy_id": {{ text }},
+        "student_relationships": [{"student": {{ text }}, "relationship": {{ text }}, "type": {{ text }}}],
+        "relationship": {{ text }}, "type": {{ text }}, "students": {{ ids }}
+    },
+    "district_admin": {"title": {{ text }}, "legacy_id": {{ text }}}
+}
+{%- endmacro %}
+
+{#- The first step: `_roles` (the object with each role's fields typed, as sent),
+    `_role_types` (the JSON type of each known role's value) and `_other_roles` (keys of other
+    roles held: almost always none, so the lambda that reads their types runs on empty lists). -#}
+{% macro clever_users_roles_parsed(roles_json) -%}
+    json_transform({{ roles_json }}, '{{ clever_roles_structure() | replace('\n', ' ') }}') as _roles,
+    {{ clever_role_types(roles_json) }} as _role_types,
+    list_filter(
+        list_filter(
+            coalesce(json_keys({{ roles_json }}), cast([] as varchar[])),
+            lambda role: role not in ('{{ clever_known_roles() | join("', '") }}')
+        ),
+        lambda role: json_type({{ roles_json }} -> role) = 'OBJECT'
+    ) as _other_roles
+{%- endmacro %}
+
+{#- The second step, from the columns of the first: one struct column per known role, the
+    role's attributes typed and cleaned ("" as NULL, dates and Y/N flags parsed, the text as
+    sent kept beside each parsed value for the tests that count what did not parse), NULL when
+    the user does not hold the role. -#}
+{% macro clever_role_structs() -%}
+    {%- set types = '_role_types' -%}
+    {%- set s = '_roles.student' -%}
+    {%- set t = '_roles.teacher' -%}
+    {%- set st = '_roles.staff' -%}
+    {%- set c = '_roles.contact' -%}
+    {%- set a = '_roles.district_admin' -%}
+        case when {{ types }}[1] = 'OBJECT' then struct_pack(
+            school_id := {{ clever_text(s ~ '.school') }},
+            school_ids := coalesce({{ s }}.schools, cast([] as varchar[])),
+            sis_id := {{ clever_text(s ~ '.sis_id') }},
+            state_id := {{ clever_text(s ~ '.state_id') }},
+            student_number := {{ clever_text(s ~ '.student_number') }},
+            legacy_id := {{ clever_text(s ~ '.legacy_id') }},
+            district_username := {{ clever_text(s ~ '.credentials.district_username') }},
+            grade := {{ clever_text(s ~ '.grade') }},
+            graduation_year := {{ clever_text(s ~ '.graduation_year') }},
+            dob := {{ clever_dob(s ~ '.dob') }},
+            dob_text := {{ s }}.dob,
+            gender := {{ clever_text(s ~ '.gender') }},
+            race := {{ clever_text(s ~ '.race') }},
+            hispanic_ethnicity := {{ clever_yn(s ~ '.hispanic_ethnicity') }},
+            hispanic_ethnicity_text := {{ s }}.hispanic_ethnicity,
+            ell_status := {{ clever_yn(s ~ '.ell_status') }},
+            ell_status_text := {{ s }}.ell_status,
+            gifted_status := {{ clever_yn(s ~ '.gifted_status') }},
+            gifted_status_text := {{ s }}.gifted_status,
+            section_504_status := {{ clever_yn(s ~ '.section_504_status') }},
+            section_504_status_text := {{ s }}.section_504_status,
+            iep_status := {{ clever_text(s ~ '.iep_status') }},
+            frl_status := {{ clever_text(s ~ '.frl_status') }},
+            home_language := {{ clever_text(s ~ '.home_language') }},
+            home_language_code := {{ clever_text(s ~ '.home_language_code') }},
+            disability_status := {{ clever_yn(s ~ '.disability.disability_status') }},
+            disability_status_text := {{ s }}.disability.disability_status,
+            disability_code := {{ clever_text(s ~ '.disability.disability_code') }},
+            disability_type := {{ clever_text(s ~ '.disability.disability_type') }},
+            city := {{ clever_text(s ~ '.location.city') }},
+            state := {{ clever_text(s ~ '.location.state') }},
+            zip := {{ clever_text(s ~ '.location.zip') }},
+            preferred_first_name := {{ clever_text(s ~ '.preferred_name.first') }},
+            preferred_middle_name := {{ clever_text(s ~ '.preferred_name.middle') }},
+            preferred_last_name := {{ clever_text(s ~ '.preferred_name.last') }},
+            -- One entry per listed enrollment, in list order (a null entry too: it keeps its
+            -- position, with no school or dates).
+            enrollments := list_transform(
+                coalesce({{ s }}.enrollments, []),
+                lambda enrollment: struct_pack(
+                    school_id := {{ clever_text('enrollment.school') }},
+                    start_date := {{ clever_date('enrollment.start_date') }},
+                    end_date := {{ clever_date('enrollment.end_date') }},
+                    start_date_text := enrollment.start_date,
+                    end_date_text := enrollment.end_date
+                )
+            ),
+            ext := {{ s }}.ext,
+            created_at := {{ clever_timestamp(s ~ '.created') }},
+            last_modified_at := {{ clever_timestamp(s ~ '.last_modified') }}
+        ) end as student,
+        case when {{ types }}[2] = 'OBJECT' then struct_pack(
+            school_id := {{ clever_text(t ~ '.school') }},
+            school_ids := coalesce({{ t }}.schools, cast([] as varchar[])),
+            title := {{ clever_text(t ~ '.title') }},
+            sis_id := {{ clever_text(t ~ '.sis_id') }},
+            state_id := {{ clever_text(t ~ '.state_id') }},
+            teacher_number := {{ clever_text(t ~ '.teacher_number') }},
+            legacy_id := {{ clever_text(t ~ '.legacy_id') }},
+            district_username := {{ clever_text(t ~ '.credentials.district_username') }},
+            ext := {{ t }}.ext,
+            created_at := {{ clever_timestamp(t ~ '.created') }},
+            last_modified_at := {{ clever_timestamp(t ~ '.last_modified') }}
+        ) end as teacher,
+        case when {{ types }}[3] = 'OBJECT' then struct_pack(
+            -- Clever's staff role has no primary `school`; read anyway, as for the other roles.
+            school_id := {{ clever_text(st ~ '.school') }},
+            school_ids := coalesce({{ st }}.schools, cast([] as varchar[])),
+            title := {{ clever_text(st ~ '.title') }},
+            department := {{ clever_text(st ~ '.department') }},
+            -- Clever's `staff_id` is the district's own staff number, not the Clever id.
+            district_staff_id := {{ clever_text(st ~ '.staff_id') }},
+            staff_roles := coalesce({{ st }}.roles, cast([] as varchar[])),
+            legacy_id := {{ clever_text(st ~ '.legacy_id') }},
+            district_username := {{ clever_text(st ~ '.credentials.district_username') }},
+            ext := {{ st }}.ext
+        ) end as staff,
+        case when {{ types }}[4] = 'OBJECT' then struct_pack(
+            phone := {{ clever_text(c ~ '.phone') }},
+            phone_type := {{ clever_text(c ~ '.phone_type') }},
+            sis_id := {{ clever_text(c ~ '.sis_id') }},
+            legacy_id := {{ clever_text(c ~ '.legacy_id') }},
+            -- v3 shape: one {student, relationship, type} per student.
+            student_relationships := list_transform(
+                coalesce({{ c }}.student_relationships, []),
+                lambda entry: struct_pack(
+                    student_id := {{ clever_text('entry.student') }},
+                    relationship := {{ clever_text('entry.relationship') }},
+                    relationship_type := {{ clever_text('entry.type') }}
+                )
+            ),
+            -- Older v2 shape (still seen inside events): one relationship and type for a list
+            -- of students.
+            v2_relationship := {{ clever_text(c ~ '.relationship') }},
+            v2_relationship_type := {{ clever_text(c ~ '.type') }},
+            v2_student_ids := coalesce({{ c }}.students, cast([] as varchar[]))
+        ) end as contact,
+        case when {{ types }}[5] = 'OBJECT' then struct_pack(
+            title := {{ clever_text(a ~ '.title') }},
+            legacy_id := {{ clever_text(a ~ '.legacy_id') }}
+        ) end as district_admin
+{%- endmacro %}
