@@ -1,8 +1,7 @@
 """The fallback a user would write: dlt's REST client paging Clever into DuckDB.
 
-Run by `compare_dlt.py` (users of one district, dlt's default file format) and by
-`warehouse.py --scenario el-vs-dlt` (every snapshot stream of every district, parquet) inside a
-virtual environment that has dlt (it is not a dependency of this project). It pages
+Run by `warehouse.py --scenario el-vs-dlt` (every snapshot stream of every district, parquet)
+inside a virtual environment that has dlt (it is not a dependency of this project). It pages
 `/v3.1/<stream>` at the same page size as the tap, following Clever's `links[rel=next]`, once
 per district token, and loads the inner records into a DuckDB file with dlt's extract /
 normalize / load steps. Each page is yielded whole (dlt's first performance advice) and nested
