@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,23 @@ def meltano_env(work_dir: Path | None = None, **overrides: str) -> dict[str, str
         )
     env.update(overrides)
     return env
+
+
+def pipeline_env(
+    work_dir: Path, database: Path, api_url: str, tokens: list[str], **overrides: str
+) -> dict[str, str]:
+    """`meltano_env` for a pipeline against a sandbox: the warehouse `database`, the sandbox as
+    Clever, and Meltano's run records and state in `work_dir`, not the repository's."""
+    return meltano_env(
+        work_dir,
+        CLEVER_DUCKDB_PATH=str(database),
+        TAP_CLEVER_API_URL=api_url,
+        TAP_CLEVER_OAUTH_URL=api_url,
+        TAP_CLEVER_DISTRICT_TOKENS=json.dumps(tokens),
+        MELTANO_DATABASE_URI=f"sqlite:///{work_dir / 'meltano.db'}",
+        MELTANO_STATE_BACKEND_URI=(work_dir / "state").as_uri(),
+        **overrides,
+    )
 
 
 def run_meltano(

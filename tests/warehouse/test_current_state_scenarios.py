@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import MELTANO, REPO_ROOT, meltano_env, run_meltano
+from .conftest import MELTANO, REPO_ROOT, pipeline_env, run_meltano
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -98,14 +98,11 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
     work = tmp_path_factory.mktemp("scenarios")
     with clever_sandbox.SandboxServer(config) as server:
         database = work / "clever.duckdb"
-        env = meltano_env(
+        env = pipeline_env(
             work,
-            CLEVER_DUCKDB_PATH=str(database),
-            TAP_CLEVER_API_URL=server.base_url,
-            TAP_CLEVER_OAUTH_URL=server.base_url,
-            TAP_CLEVER_DISTRICT_TOKENS=json.dumps(server.district_tokens),
-            MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
-            MELTANO_STATE_BACKEND_URI=(work / "state").as_uri(),
+            database,
+            server.base_url,
+            server.district_tokens,
             # Every record checked against its SCHEMA, as a validating loader does.
             TARGET_DUCKDB_VALIDATE_RECORDS="true",
         )

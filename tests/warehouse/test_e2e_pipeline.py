@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import REPO_ROOT, meltano_env, run_meltano
+from .conftest import REPO_ROOT, pipeline_env, run_meltano
 
 # duckdb (same pin as the pipeline) and meltano come with the dev extra.
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
@@ -116,15 +116,11 @@ class Pipeline:
 def pipeline(meltano_plugins, sandbox, tmp_path_factory) -> Pipeline:
     work = tmp_path_factory.mktemp("pipeline")
     database = work / "clever.duckdb"
-    env = meltano_env(
+    env = pipeline_env(
         work,
-        CLEVER_DUCKDB_PATH=str(database),
-        TAP_CLEVER_API_URL=sandbox.base_url,
-        TAP_CLEVER_OAUTH_URL=sandbox.base_url,
-        TAP_CLEVER_DISTRICT_TOKENS=json.dumps(sandbox.tokens),
-        # Run records and the events bookmark in the temporary folder, not the repository's.
-        MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
-        MELTANO_STATE_BACKEND_URI=(work / "state").as_uri(),
+        database,
+        sandbox.base_url,
+        sandbox.tokens,
         # Every record checked against its SCHEMA, as a validating loader does.
         TARGET_DUCKDB_VALIDATE_RECORDS="true",
     )

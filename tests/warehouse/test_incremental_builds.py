@@ -12,7 +12,6 @@ order (pytest runs a module's tests in file order).
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import meltano_env, run_meltano
+from .conftest import pipeline_env, run_meltano
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -68,15 +67,7 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
     work = tmp_path_factory.mktemp("incremental")
     with clever_sandbox.SandboxServer(config) as server:
         database = work / "clever.duckdb"
-        env = meltano_env(
-            work,
-            CLEVER_DUCKDB_PATH=str(database),
-            TAP_CLEVER_API_URL=server.base_url,
-            TAP_CLEVER_OAUTH_URL=server.base_url,
-            TAP_CLEVER_DISTRICT_TOKENS=json.dumps(server.district_tokens),
-            MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
-            MELTANO_STATE_BACKEND_URI=(work / "state").as_uri(),
-        )
+        env = pipeline_env(work, database, server.base_url, server.district_tokens)
         yield Warehouse(server=server, database=database, work=work, env=env)
 
 
