@@ -993,7 +993,7 @@ def code_under_test(source: Path | None, label: str | None) -> dict[str, Any]:
 
 
 def utc_timestamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def run_record(scenario: str, parameters: dict[str, Any]) -> dict[str, Any]:

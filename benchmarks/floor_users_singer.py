@@ -100,7 +100,7 @@ def main() -> None:
     base_url = args.base_url.rstrip("/")
     stream = args.stream
     out = sys.stdout.buffer
-    snapshot_id = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    snapshot_id = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
     schema = orjson.loads(args.schema_file.read_bytes()) if args.schema_file else {}
     schema_message = {
         "type": "SCHEMA",
@@ -124,7 +124,7 @@ def main() -> None:
                 "type": "RECORD",
                 "stream": stream,
                 "record": record,
-                "time_extracted": dt.datetime.now(dt.timezone.utc),
+                "time_extracted": dt.datetime.now(dt.UTC),
             }
             lines.append(orjson.dumps(message, option=_OPTIONS))
         if lines:

@@ -10,7 +10,7 @@
 #   SANDBOX_PORT          sandbox port (default 8765)
 #   SANDBOX_ARGS          extra `clever-sandbox serve` arguments
 #                         (default: --districts 2 --users 5000 --seed 42)
-#   PYTHON                Python 3.10+ used to create .venv (default python3)
+#   PYTHON                Python 3.11 to 3.13, used to create .venv (default python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project_root=$(pwd)
@@ -22,16 +22,8 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 
 seconds_since() { python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$1"; }
 
-if [ ! -x .venv/bin/meltano ]; then
-  echo "== Creating .venv (the project, its dev tools and Meltano)"
-  [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
-  if [ ! -x .venv/bin/meltano ]; then
-    echo "meltano is missing from the project's dev extra (pyproject.toml)" >&2
-    exit 1
-  fi
-fi
+source scripts/setup_venv.sh
+setup_venv
 
 echo "== meltano install (plugin virtual environments under .meltano/)"
 started=$(date +%s.%N)

@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# Runs every check on a fresh machine: sets up .venv (Python 3.10+), then lint, types and tests.
+# Runs every check on a fresh machine: sets up .venv (Python 3.11 to 3.13), then lint, types
+# and tests.
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k paging`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+source scripts/setup_venv.sh
+SETUP_VENV_ALWAYS_INSTALL=1 setup_venv
 bash scripts/compile_venvs.sh
 
 echo "== ruff"

@@ -172,7 +172,7 @@ class CleverStream(Stream):
                     stream=stream_map.stream_alias,
                     record=mapped,
                     version=self._stream_version,
-                    time_extracted=dt.datetime.now(dt.timezone.utc),
+                    time_extracted=dt.datetime.now(dt.UTC),
                 )
 
 

@@ -108,9 +108,7 @@ def histories_from_state(
 
 
 def utc_now_iso() -> str:
-    return (
-        dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def plan_district(
@@ -120,7 +118,7 @@ def plan_district(
     *,
     events_selected: bool,
     snapshot_id: str,
-    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> DistrictPlan:
     """Decide one district's run; a snapshot plan reads the event cursor before returning."""
     # An empty feed (nothing happened for 30 days), or one no longer available, still must not

@@ -160,6 +160,6 @@ def test_tables_columns_types_and_metadata(tmp_path):
         "SELECT DISTINCT _sdc_batched_at, _sdc_received_at IS NOT NULL, _sdc_deleted_at, "
         "_sdc_sync_started_at IS NOT NULL FROM raw.people",
     )
-    now = datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
     assert now - datetime.timedelta(minutes=5) < batched <= now  # UTC, one value per load
     assert (received, deleted, sync_started) == (True, None, True)

@@ -15,7 +15,7 @@ from tap_clever.client import Page
 from tap_clever.sync_plan import DistrictHistory, plan_district
 from tests.tap.conftest import run_sync
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
 @dataclass

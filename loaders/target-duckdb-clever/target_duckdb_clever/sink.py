@@ -49,7 +49,7 @@ class LoaderHost(Protocol):
 
 def _utc_now() -> datetime.datetime:
     # Naive UTC, as the TIMESTAMP columns hold it.
-    return datetime.datetime.now(tz=datetime.timezone.utc).replace(tzinfo=None)
+    return datetime.datetime.now(tz=datetime.UTC).replace(tzinfo=None)
 
 
 class DuckDBSink(BatchSink):
@@ -171,7 +171,7 @@ class DuckDBSink(BatchSink):
         defaults: dict[str, Any] = {
             "_sdc_extracted_at": arrived,
             "_sdc_received_at": arrived,
-            "_sdc_sequence": int(arrived.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000),
+            "_sdc_sequence": int(arrived.replace(tzinfo=datetime.UTC).timestamp() * 1000),
             "_sdc_sync_started_at": self.sync_started_at,
         }
         result = load_files(
