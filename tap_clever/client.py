@@ -124,9 +124,17 @@ class CleverClient:
     timeout_seconds: float = 120.0
 
     def __init__(
-        self, api_url: str, *, user_agent: str, max_in_flight: int, logger: logging.Logger
+        self,
+        api_url: str,
+        *,
+        user_agent: str,
+        max_in_flight: int,
+        logger: logging.Logger,
+        timeout_seconds: float | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        if timeout_seconds is not None:
+            self.timeout_seconds = timeout_seconds
         self.logger = logger
         self._user_agent = user_agent
         self._max_in_flight = max_in_flight

@@ -10,6 +10,7 @@ changes, rather than on a token or its position in a list, which do.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,12 +53,24 @@ class UnresolvedToken:
     error: CleverError
 
 
+def token_list(value: Any) -> list[Any] | None:
+    """`district_tokens` as a list: given as one, or as the text of a JSON list (how Meltano
+    passes it, as its setting is text: Meltano prints an array setting it cannot parse, which
+    here would be a token). None if it is neither."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, list) else None
+
+
 def configured_tokens(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The tokens set in `auth_token` and `district_tokens`, each with the setting it came from."""
     tokens: list[tuple[str, str]] = []
     if config.get("auth_token"):
         tokens.append(("auth_token", config["auth_token"]))
-    for index, token in enumerate(config.get("district_tokens") or []):
+    for index, token in enumerate(token_list(config.get("district_tokens")) or []):
         if token:
             tokens.append((f"district_tokens[{index}]", token))
     return tokens

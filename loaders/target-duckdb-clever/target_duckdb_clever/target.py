@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 from typing_extensions import override
 
+from target_duckdb_clever import database_file
 from target_duckdb_clever.errors import LoaderError
 from target_duckdb_clever.sink import DuckDBSink
 from target_duckdb_clever.warehouse import connect
@@ -150,6 +152,8 @@ class TargetDuckDBClever(Target):
         )
         # One connection, one transaction at a time: sinks drain one after another.
         self.max_parallelism = 1
+        # Before the first message is read: a bad path fails with nothing of the run lost.
+        database = database_file.check(str(self.config["path"]))
         temp_dir = self.config.get("temp_dir")
         base = Path(temp_dir).expanduser() if temp_dir else None
         if base is not None:
@@ -157,11 +161,12 @@ class TargetDuckDBClever(Target):
         self.staging_dir = Path(tempfile.mkdtemp(prefix="target-duckdb-clever-", dir=base))
         atexit.register(shutil.rmtree, self.staging_dir, ignore_errors=True)
         self.connection = connect(
-            str(self.config["path"]),
+            database,
             memory_limit=str(self.config.get("memory_limit") or "512MB"),
             temp_directory=base / "duckdb" if base is not None else None,
             threads=self.config.get("threads"),
         )
+        database_file.keep_to_owner(database)
         self._committed_since_state = False
 
     def note_commit(self) -> None:
@@ -210,6 +215,9 @@ class TargetDuckDBClever(Target):
 
 def main() -> None:
     """The `target-duckdb-clever` command: the SDK's CLI; a load that cannot go on is one line."""
+    # The warehouse holds student records: whatever the loader creates (the database, its log,
+    # staged records, spill files) is readable by its owner only.
+    os.umask(database_file.OWNER_ONLY_UMASK)
     try:
         TargetDuckDBClever.cli()
     except (LoaderError, FatalSyncError, InvalidInputLine) as error:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from target_duckdb_clever import sql_text
+from target_duckdb_clever import database_file, sql_text
 from target_duckdb_clever.column_types import widened
 from target_duckdb_clever.errors import LoaderError
 
@@ -41,7 +41,14 @@ def connect(
     try:
         connection = duckdb.connect(path, config=config)
     except duckdb.Error as error:
-        raise LoaderError(f"cannot open the DuckDB database {path}: {error}") from None
+        detail = " ".join(str(error).split())
+        if "lock" in detail.lower():
+            fix = "another program has it open (a load, dbt, a DuckDB shell): close it, then rerun"
+        else:
+            fix = "set it to a database file in a folder this user can write"
+        raise LoaderError(
+            f"{database_file.SETTING} is {path}, which DuckDB cannot open ({detail}): {fix}."
+        ) from None
     connection.execute("SET TimeZone = 'UTC'")
     # DuckDB may draw a progress bar on the terminal; stdout here carries Singer STATE.
     connection.execute("SET enable_progress_bar = false")
