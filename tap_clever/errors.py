@@ -75,3 +75,11 @@ class InstantLoginTokenError(ConfigValidationError):
         )
         # The SDK's command line prints `errors`, not the message, for configuration errors.
         super().__init__(message, errors=[message])
+
+
+class PiiConfigError(ConfigValidationError):
+    """The student-privacy settings (`pii_mode`, `pii_salt`) do not fit together."""
+
+    def __init__(self, message: str) -> None:
+        # The SDK's command line prints `errors`, not the message, for configuration errors.
+        super().__init__(message, errors=[message])

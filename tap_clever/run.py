@@ -12,9 +12,14 @@ from collections import Counter
 from collections.abc import Iterator
 from functools import cached_property
 
-from tap_clever import districts
+from tap_clever import districts, settings_check
 from tap_clever.client import CleverClient, Page
-from tap_clever.errors import CleverAPIError, CleverDistrictsFailedError, CleverError
+from tap_clever.errors import (
+    CleverAPIError,
+    CleverConnectionError,
+    CleverDistrictsFailedError,
+    CleverError,
+)
 from tap_clever.event_feed import ClientEventFeed
 from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
 from tap_clever.streams import CleverStream, SnapshotStream
@@ -65,6 +70,7 @@ class SyncRun:
             user_agent=f"{self._tap.name}/{self._tap.plugin_version}",
             max_in_flight=self.parallel_districts,
             logger=self._tap.logger,
+            timeout_seconds=float(self._tap.config["request_timeout"]),
         )
 
     # --- districts ------------------------------------------------------------------------------
@@ -91,17 +97,22 @@ class SyncRun:
             self.client, tokens, workers=DISTRICTS_IN_PROGRESS
         )
         found += resolved
-        for failure in unresolved:
-            self._tap.logger.error("%s", failure.error)
-            self._failures[failure.source] = str(failure.error)
         if not found:
+            # The error says it all: logging each failure too would print it twice.
             if len(unresolved) == 1:
                 raise unresolved[0].error
             msg = "No district could be read with the configured credentials: " + "; ".join(
                 str(failure.error) for failure in unresolved
             )
             raise CleverError(msg)
+        for failure in unresolved:
+            self._tap.logger.error("%s", failure.error)
+            self._failures[failure.source] = str(failure.error)
         access = {a.district_id: a for a in districts.deduplicate(found)}
+        # A token discovered through /oauth/tokens does not name its district: its last
+        # snapshot's name does, so that a run reading only events names it in every message.
+        for district_id, history in histories_from_state(self._tap.state, access).items():
+            self.remember_district_name(district_id, history.name)
         for a in access.values():
             self.remember_district_name(a.district_id, a.name)
         self._tap.logger.info(
@@ -111,6 +122,36 @@ class SyncRun:
             ", ".join(access),
         )
         return access
+
+    def check_before_sync(self) -> None:
+        """Fail before the first message, in one line, if the run cannot read Clever at all.
+
+        No credentials; a Clever host that cannot be connected to (retrying would only delay
+        the same failure by minutes); credentials Clever rejects. Raised as a configuration
+        error, which the SDK's command line prints without a traceback. Clever failing to
+        answer (5xx, timeouts) is not a setting: it keeps its retries and its own error.
+        """
+        problem = settings_check.credentials_problem(self._tap.config)
+        if problem:
+            raise settings_check.SettingsError([problem])
+        hosts = [("api_url", self._tap.api_base_url)]
+        if settings_check.has_app_credentials(self._tap.config):
+            hosts.append(("oauth_url", str(self._tap.config["oauth_url"])))
+        for setting, url in hosts:
+            problem = settings_check.unreachable_problem(
+                self.client.session, setting, url, timeout=self.client.timeout_seconds
+            )
+            if problem:
+                raise settings_check.SettingsError([problem])
+        if not any(stream.selected for stream in self._tap.streams.values()):
+            return
+        try:
+            # Resolved here rather than by the first stream, before its SCHEMA message.
+            self.district_access  # noqa: B018
+        except CleverConnectionError:
+            raise
+        except CleverError as error:
+            raise settings_check.SettingsError([" ".join(str(error).split())]) from None
 
     def syncable_district_ids(self) -> list[str]:
         """Districts to read, less those that already failed in this run."""
@@ -193,6 +234,9 @@ class SyncRun:
     def remember_district_name(self, district_id: str, name: str | None) -> None:
         if name:
             self._district_names[district_id] = name
+
+    def district_name(self, district_id: str) -> str | None:
+        return self._district_names.get(district_id)
 
     def district_label(self, district_id: str) -> str:
         name = self._district_names.get(district_id)
@@ -298,7 +342,8 @@ class SyncRun:
             raise error
         self._tap.logger.error(
             "District %s failed in stream '%s'; its other streams are skipped this run, its "
-            "bookmarks stay where they were, and the other districts go on. %s",
+            "bookmarks move no further than the last complete page read (the next run resumes "
+            "there), and the other districts go on. %s",
             self.district_label(district_id),
             stream_name,
             error,

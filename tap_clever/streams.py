@@ -24,12 +24,14 @@ from typing_extensions import override
 from tap_clever.batch_files import JsonLinesFileBatcher, writes_json_lines
 from tap_clever.client import page_records
 from tap_clever.errors import CleverAPIError, CleverError
+from tap_clever.privacy import PrivacyPolicy, event_record_type
 from tap_clever.schema import event_schema, snapshot_record_schema, snapshots_schema
 from tap_clever.sync_plan import utc_now_iso
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import SelectionMask
 
     from tap_clever.client import Page
     from tap_clever.tap import TapClever
@@ -62,10 +64,23 @@ class CleverStream(Stream):
 
     _tap: TapClever
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read when the tap starts, not at the first record: settings that do not fit stop the
+        # run with a configuration error before any request.
+        self.privacy = PrivacyPolicy.from_config(self.config)
+
     @property
     @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         return [{"district": district_id} for district_id in self._tap.run.syncable_district_ids()]
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        # Here, not in the message writer: post_process also feeds the BATCH files.
+        return self.privacy.protect(self.name, row)
 
     @cached_property
     def page_size(self) -> int:
@@ -209,7 +224,7 @@ class SnapshotStream(CleverStream):
         # What the SDK does for partitioned state: a record without a district gets its own.
         row.setdefault("district", district_id)
         row["_clever_snapshot_id"] = self._tap.run.plan_for(district_id).snapshot_id
-        return row
+        return super().post_process(row, context)
 
 
 class DistrictsStream(SnapshotStream):
@@ -350,6 +365,27 @@ class EventsStream(CleverStream):
                 return True
         return False
 
+    @cached_property
+    def _record_type_masks(self) -> dict[str, SelectionMask]:
+        """The catalog selection of each record type whose stream deselects a property: an
+        event's copy of the record must not carry what the stream itself leaves out. (A stream
+        deselected whole leaves its events alone: `event_record_types` leaves those out.)"""
+        return {
+            name: stream.mask
+            for name, stream in self._tap.streams.items()
+            if isinstance(stream, CleverStream)
+            and stream is not self
+            and stream.selected
+            and not stream._every_property_selected
+        }
+
+    @override
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        mask = self._record_type_masks.get(event_record_type(row))
+        return self.privacy.protect_event(row, mask)
+
     @override
     def district_records(
         self, pages: Iterable[Page], context: Context
@@ -404,7 +440,11 @@ class SnapshotsStream(Stream):
             "completed_at": utc_now_iso(),
         }
         self.get_context_state(context).update(
-            snapshot_id=plan.snapshot_id, event_cursor=plan.event_cursor
+            snapshot_id=plan.snapshot_id,
+            event_cursor=plan.event_cursor,
+            # /oauth/tokens does not name a district: later runs that read only its events
+            # name it in their messages from here.
+            district_name=self._tap.run.district_name(district_id),
         )
         yield record
 

@@ -73,6 +73,8 @@ class DistrictHistory:
     event_cursor: str | None = None
     bookmark: str | None = None
     synced_at: str | None = None
+    #: The district's name when its last snapshot completed.
+    name: str | None = None
 
     @property
     def last_known_event(self) -> str:
@@ -103,6 +105,7 @@ def histories_from_state(
             bookmark=feed.get("replication_key_value")
             or feed.get("progress_markers", {}).get("replication_key_value"),
             synced_at=feed.get("synced_at"),
+            name=snapshot.get("district_name"),
         )
     return histories
 

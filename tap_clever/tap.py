@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import typing as t
+from contextvars import ContextVar
 from functools import cached_property
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_clever import districts, streams
+from tap_clever import settings_check, streams
 from tap_clever.run import SyncRun
 from tap_clever.singer_output import BufferedMsgSpecWriter
 
@@ -22,6 +24,12 @@ DEFAULT_PAGE_SIZE = 10000
 # Requests on the wire at once, each district's on its own token. Clever's rate limit is per
 # token, so districts do not share a budget; what they share is this machine and its network.
 DEFAULT_PARALLEL_DISTRICTS = 16
+# Seconds to connect, and for the next bytes of a response: Clever sends a page of 10000 users
+# in seconds; two minutes of silence means the connection is dead, so the attempt is retried.
+DEFAULT_REQUEST_TIMEOUT = 120
+
+# Set while the command line builds the tap of a sync (see `TapClever.invoke`).
+_COMMAND_LINE_SYNC: ContextVar[bool] = ContextVar("command_line_sync", default=False)
 
 # Synced in this order: the snapshot streams, then the events after the snapshot's cursor, then
 # `snapshots`, which records a district's snapshot as complete only once all the rest succeeded.
@@ -61,10 +69,12 @@ class TapClever(Tap):
         ),
         th.Property(
             "district_tokens",
-            th.ArrayType(th.StringType),
+            # Or the text of a JSON list: Meltano passes it so (see districts.token_list).
+            th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
             secret=True,
             title="District-app tokens",
-            description="Bearer tokens, one per district, all synced in one run.",
+            description="Bearer tokens, one per district, all synced in one run: a list, or "
+            'the text of a JSON list (\'["token1","token2"]\').',
         ),
         th.Property(
             "client_id",
@@ -95,6 +105,14 @@ class TapClever(Tap):
             description="Records per request (Clever's `limit`, 1 to 10000).",
         ),
         th.Property(
+            "request_timeout",
+            th.IntegerType(minimum=1),
+            default=DEFAULT_REQUEST_TIMEOUT,
+            title="Request timeout",
+            description="Seconds to wait to connect to Clever, and for the next bytes of a "
+            "response, before the attempt counts as failed and is retried (default 120).",
+        ),
+        th.Property(
             "max_parallel_districts",
             th.IntegerType(minimum=1, maximum=64),
             default=DEFAULT_PARALLEL_DISTRICTS,
@@ -115,12 +133,56 @@ class TapClever(Tap):
             title="Event record types",
             description="Read only events of these record types (default: all).",
         ),
+        th.Property(
+            "pii_mode",
+            th.StringType(allowed_values=["keep", "hash", "drop"]),
+            default="keep",
+            title="Personal data",
+            description="What the tap does to personal fields (names, emails, dob, phones, "
+            "addresses, usernames; see docs/privacy.md) of every record and event: keep them, "
+            "hash them (HMAC-SHA256 with pii_salt), or drop them (null).",
+        ),
+        th.Property(
+            "pii_salt",
+            th.StringType,
+            secret=True,
+            title="Personal data salt",
+            description="Secret key of pii_mode hash (at least 16 characters). Keep it stable: "
+            "a new salt changes every hash.",
+        ),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        districts.reject_instant_login_tokens(self.config)
+        try:
+            super().__init__(*args, **kwargs)
+        except ConfigValidationError as error:
+            if type(error) is not ConfigValidationError:
+                raise  # the tap's own, already in its own words
+            # The SDK's messages name the setting, not the fix, and quote the value (a token,
+            # for a mistyped district_tokens): say what to set instead, showing no secret.
+            raise settings_check.SettingsError(
+                settings_check.value_problems(self.config, error.errors or [])
+            ) from None
+        # As the SDK's validation: not for discovery, which needs no settings.
+        if kwargs.get("validate_config", True):
+            problems = settings_check.value_problems(self.config)
+            if problems:
+                raise settings_check.SettingsError(problems)
         self.run = SyncRun(self)
+        if _COMMAND_LINE_SYNC.get():
+            self.run.check_before_sync()
+
+    @classmethod
+    @override
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        # The SDK's command-line sync builds the tap and at once calls `sync_all`, which is
+        # final: the tap built for it checks at the end of `__init__` what the sync needs of
+        # Clever, before the first message. Discovery and --about do not come through here.
+        token = _COMMAND_LINE_SYNC.set(True)
+        try:
+            super().invoke(*args, **kwargs)
+        finally:
+            _COMMAND_LINE_SYNC.reset(token)
 
     @override
     def discover_streams(self) -> list[Stream]:

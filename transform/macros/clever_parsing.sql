@@ -26,6 +26,13 @@
     end
 {%- endmacro %}
 
+{#- Whether a value is a hash the tap wrote in place of a personal one (pii_mode hash: 64
+    lowercase hex digits, the HMAC-SHA256 of the value; see docs/privacy.md). Such a value is
+    not a date the SIS got wrong: it cannot parse, on purpose. -#}
+{% macro clever_is_pii_hash(expression) -%}
+    coalesce(regexp_full_match(cast({{ expression }} as varchar), '[0-9a-f]{64}'), false)
+{%- endmacro %}
+
 {#- A Clever yes/no flag: "Y" is true, "N" false, "" (unknown) and anything else NULL. -#}
 {% macro clever_yn(expression) -%}
     case upper(trim(cast({{ expression }} as varchar)))
