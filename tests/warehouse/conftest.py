@@ -57,6 +57,35 @@ def pipeline_env(
     )
 
 
+def private_run_dirs(work_dir: Path) -> dict[str, str]:
+    """Environment giving a test's runs Meltano's run folders and the tap's batch files folder
+    of their own, in `work_dir`.
+
+    Meltano writes each plugin's config (credentials included) and the state file it hands the
+    tap under `.meltano/run/<plugin>/`, and deletes them when the plugin exits, and the tap's
+    batch files go to `.meltano/run/tap-clever/batches` (meltano.yml): runs sharing those
+    folders (other test modules, a developer's run) delete each other's files mid-run
+    ("Invalid value for '--state': ... state.json: No such file or directory"). The plugins'
+    venvs stay the project's, linked.
+    """
+    system_dir = work_dir / "meltano-system"
+    system_dir.mkdir(exist_ok=True)
+    for kind in ("extractors", "loaders", "utilities"):
+        link = system_dir / kind
+        if not link.exists():
+            link.symlink_to(PLUGIN_VENVS / kind, target_is_directory=True)
+    # meltano.yml's batch_config, but for the folder.
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "none"},
+        "storage": {"root": (work_dir / "batches").as_uri()},
+        "batch_size": 50000,
+    }
+    return {
+        "MELTANO_SYS_DIR_ROOT": str(system_dir),
+        "TAP_CLEVER_BATCH_CONFIG": json.dumps(batch_config),
+    }
+
+
 def run_meltano(
     *args: str, env: dict[str, str], timeout: float = 600
 ) -> subprocess.CompletedProcess:

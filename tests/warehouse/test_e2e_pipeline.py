@@ -167,27 +167,11 @@ def blank_to_none(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-def test_pipeline_succeeds_and_keeps_secrets_out_of_logs(pipeline, sandbox):
+def test_pipeline_succeeds(pipeline):
     # No dangling reference, value outside Clever's enums or unparsed date in the sandbox's
-    # data: the warning tests stay quiet, and a new warning fails here.
+    # data: the warning tests stay quiet, and a new warning fails here. (That no credential
+    # reaches the output, the files or the warehouse: test_secrets_never_stored.py.)
     dbt_output.assert_build(pipeline.output, {})
-    for token in sandbox.tokens:
-        assert token not in pipeline.output
-
-
-def test_secrets_are_not_in_the_warehouse(pipeline, sandbox):
-    with duckdb.connect(str(pipeline.database), read_only=True) as connection:
-        columns = connection.execute(
-            "select table_schema, table_name, column_name from information_schema.columns"
-            " where data_type in ('VARCHAR', 'JSON')"
-        ).fetchall()
-        for schema, table, column in columns:
-            for token in sandbox.tokens:
-                (hits,) = connection.execute(
-                    f'select count(*) from "{schema}"."{table}" where contains("{column}", ?)',  # noqa: S608
-                    [token],
-                ).fetchone()
-                assert hits == 0, f"{schema}.{table}.{column} holds a token"
 
 
 @pytest.mark.parametrize(
