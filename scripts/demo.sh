@@ -20,16 +20,7 @@ sandbox_args=${SANDBOX_ARGS:---districts 2 --users 5000 --seed 42}
 export CLEVER_DUCKDB_PATH=${CLEVER_DUCKDB_PATH:-$project_root/output/clever.duckdb}
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
 
-seconds_since() { python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$1"; }
-
-source scripts/setup_venv.sh
-setup_venv
-
-echo "== meltano install (plugin virtual environments under .meltano/)"
-started=$(date +%s.%N)
-.venv/bin/meltano install
-bash scripts/compile_venvs.sh
-echo "   meltano install: $(seconds_since "$started") s"
+bash scripts/install.sh
 
 echo "== Starting the Clever sandbox on port $port"
 run_dir=$(mktemp -d)
