@@ -42,7 +42,6 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MELTANO = PROJECT_ROOT / ".venv" / "bin" / "meltano"
-MARTS_SCHEMA = "analytics"
 EXTRACT_LOAD = ("tap-clever", "target-duckdb")
 DBT_BUILD = ("dbt-duckdb:build",)
 # The tap's closing error when some districts failed, then one line per district:
@@ -324,21 +323,17 @@ def command_publish(_: argparse.Namespace) -> int:
     if not database.exists():
         print(f"No warehouse at {database}: nothing to publish.", file=sys.stderr)
         return 0
-    import duckdb  # the project's DuckDB (pyproject.toml pins the one every plugin uses)
+    # The project's DuckDB (pyproject.toml pins the one every plugin uses), imported here:
+    # `run` and `report` need none.
+    import duckdb
+    from warehouse_summary import MARTS_SCHEMA, tables_in
 
     exports = sync_dir() / "exports"
     staging = exports.with_name("exports.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     with duckdb.connect(str(database), read_only=True) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables where table_schema = ? "
-                "order by table_name",
-                [MARTS_SCHEMA],
-            ).fetchall()
-        ]
+        tables = tables_in(connection, MARTS_SCHEMA)
         for table in tables:
             target = staging / f"{table}.parquet"
             connection.execute(

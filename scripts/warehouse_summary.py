@@ -26,17 +26,22 @@ def database_path(argument: str | None = None) -> Path:
     return Path(argument or os.environ.get("CLEVER_DUCKDB_PATH") or DEFAULT_DATABASE)
 
 
+def tables_in(connection: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """The tables (not views) of `schema`, by name."""
+    return [
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables"
+            " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+            [schema],
+        ).fetchall()
+    ]
+
+
 def table_row_counts(database: Path, schema: str) -> dict[str, int]:
     """Exact row count of every table in `schema`, by table name."""
     with duckdb.connect(str(database), read_only=True) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables"
-                " where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-                [schema],
-            ).fetchall()
-        ]
+        tables = tables_in(connection, schema)
         counts: dict[str, int] = {}
         for table in tables:
             # Names from the catalog, quoted: not user input.

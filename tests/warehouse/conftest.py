@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,8 +91,10 @@ def private_run_dirs(work_dir: Path) -> dict[str, str]:
 
 
 def run_meltano(
-    *args: str, env: dict[str, str], timeout: float = 600
+    *args: str, env: dict[str, str], timeout: float = 600, check: bool = True
 ) -> subprocess.CompletedProcess:
+    """`meltano <args>` in the repository's project; a non-zero exit fails the test, unless
+    `check` is off (the test then looks at the failure itself)."""
     result = subprocess.run(
         [str(MELTANO), *args],
         cwd=REPO_ROOT,
@@ -98,7 +104,7 @@ def run_meltano(
         timeout=timeout,
         check=False,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         pytest.fail(
             f"meltano {' '.join(args)} exited {result.returncode}\n"
             f"--- stdout ---\n{result.stdout[-5000:]}\n--- stderr ---\n{result.stderr[-10000:]}"
@@ -120,3 +126,31 @@ def meltano_plugins() -> Path:
     # As scripts/demo.sh does: without .pyc files every plugin run compiles its imports again.
     subprocess.run(["bash", str(REPO_ROOT / "scripts/compile_venvs.sh")], check=True)
     return PLUGIN_VENVS
+
+
+def run_and_kill(
+    command: list[str], *, env: dict[str, str], log: Path, ready: Any, timeout: float = 120
+) -> None:
+    """Start `command` in the repository in its own process group, and SIGKILL the whole group
+    (Meltano and its plugins) once `ready()`: a run killed as a timeout or a lost machine
+    would kill it."""
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not ready():
+                assert process.poll() is None, "the run ended before it could be killed"
+                assert time.monotonic() < deadline, "the run never reached the kill point"
+                time.sleep(0.05)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL

@@ -7,7 +7,6 @@ leaves Meltano's state as it was: the next run starts where the last good one st
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from clever_sandbox import SandboxConfig, SandboxServer
 
-from .conftest import MELTANO, REPO_ROOT, pipeline_env, private_run_dirs, run_meltano
+from .conftest import pipeline_env, private_run_dirs, run_meltano
 
 STATE_ID = "sandbox:tap-clever-to-target-duckdb"
 # A bookmark from an earlier run (its shape does not matter to Meltano).
@@ -26,18 +25,6 @@ EARLIER_STATE = {"singer_state": {"bookmarks": {"events": {"partitions": []}}}}
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(districts=1, users_per_district=20, seed=11)) as server:
         yield server
-
-
-def meltano(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(MELTANO), *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def stored_state(env: dict[str, str]) -> object:
@@ -93,7 +80,9 @@ def test_bad_setting_shows_one_line_and_keeps_the_state(
     run_meltano("state", "set", "--force", STATE_ID, json.dumps(EARLIER_STATE), env=env)
     before = stored_state(env)
 
-    result = meltano("--environment=sandbox", "run", "tap-clever", "target-duckdb", env=env)
+    result = run_meltano(
+        "--environment=sandbox", "run", "tap-clever", "target-duckdb", env=env, check=False
+    )
 
     assert result.returncode != 0
     output = result.stdout + result.stderr

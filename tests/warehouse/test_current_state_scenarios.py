@@ -10,13 +10,9 @@ The tests depend on each other's order (pytest runs a module's tests in file ord
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +21,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import MELTANO, REPO_ROOT, pipeline_env, run_meltano
+from .conftest import MELTANO, pipeline_env, run_and_kill, run_meltano
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -51,19 +47,7 @@ class Warehouse:
         """`meltano run tap-clever target-duckdb dbt-duckdb:build` (extra options first)."""
         if self.force:
             extra = ("--force", *extra)
-        args = (*PIPELINE[:2], *extra, *PIPELINE[2:])
-        if check:
-            result = run_meltano(*args, env=self.env)
-        else:
-            result = subprocess.run(
-                [str(MELTANO), *args],
-                cwd=REPO_ROOT,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
+        result = run_meltano(*PIPELINE[:2], *extra, *PIPELINE[2:], env=self.env, check=check)
         self.outputs.append(result.stdout + result.stderr)
         if check:
             # The sandbox's data leaves no dangling reference, unknown enum value or unparsed
@@ -311,30 +295,15 @@ def test_a_bookmark_older_than_the_retained_feed_falls_back_to_a_snapshot(wareho
     warehouse.assert_current()
 
 
-def run_and_kill(warehouse: Warehouse, ready: Any, timeout: float = 120) -> None:
-    """Start the pipeline in its own process group; SIGKILL the whole group once ready()."""
-    log = (warehouse.work / "killed-run.log").open("w")
+def kill_pipeline(warehouse: Warehouse, ready: Any) -> None:
+    """Start the pipeline and SIGKILL it, Meltano and its plugins, once ready()."""
     force = ("--force",) if warehouse.force else ()
-    process = subprocess.Popen(
+    run_and_kill(
         [str(MELTANO), *PIPELINE[:2], *force, *PIPELINE[2:]],
-        cwd=REPO_ROOT,
         env=warehouse.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        log=warehouse.work / "killed-run.log",
+        ready=ready,
     )
-    try:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            assert process.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "the run never reached the kill point"
-            time.sleep(0.05)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        log.close()
-    assert process.returncode == -signal.SIGKILL
 
 
 def rerun(warehouse: Warehouse) -> None:
@@ -365,7 +334,7 @@ def test_a_run_killed_in_the_tap_then_rerun(warehouse):
     injected = server.configure_faults()["injected"]
     server.add_fault(kind="latency", latency_ms=2000, path=r"/v3\.1/events", times=None, after=5)
     try:
-        run_and_kill(warehouse, lambda: server.configure_faults()["injected"] > injected)
+        kill_pipeline(warehouse, lambda: server.configure_faults()["injected"] > injected)
     finally:
         server.clear_faults()
 
@@ -389,7 +358,7 @@ def test_a_run_killed_in_dbt_then_rerun(warehouse):
     dbt_log = warehouse.work / "dbt-logs" / "dbt.log"
     dbt_log.parent.mkdir(exist_ok=True)
     dbt_log.write_text("")
-    run_and_kill(warehouse, lambda: "START sql incremental model" in dbt_log.read_text())
+    kill_pipeline(warehouse, lambda: "START sql incremental model" in dbt_log.read_text())
 
     rerun(warehouse)
 

@@ -38,7 +38,7 @@ from tap_clever.errors import CleverDistrictsFailedError
 from tests.tap.conftest import run_sync
 
 from . import dbt_output
-from .conftest import MELTANO, REPO_ROOT, pipeline_env, private_run_dirs, run_meltano
+from .conftest import pipeline_env, private_run_dirs, run_meltano
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -66,19 +66,7 @@ class Pipeline:
 
     def run(self, *, check: bool = True, **env: str) -> subprocess.CompletedProcess:
         """`meltano run tap-clever target-duckdb dbt-duckdb:build`, with `env` on top."""
-        environment = {**self.env, **env}
-        if check:
-            result = run_meltano(*PIPELINE, env=environment)
-        else:
-            result = subprocess.run(
-                [str(MELTANO), *PIPELINE],
-                cwd=REPO_ROOT,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=600,
-                check=False,
-            )
+        result = run_meltano(*PIPELINE, env={**self.env, **env}, check=check)
         self.outputs.append(result.stdout + result.stderr)
         # Kept for a failure's post-mortem (pytest keeps the last runs' temporary folders).
         (self.work / f"run-{len(self.outputs)}.log").write_text(self.outputs[-1])

@@ -8,15 +8,11 @@ in which one district's token is revoked; a run killed mid-way on a kept runner,
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +21,7 @@ from typing import Any
 import pytest
 
 from . import secret_scan
-from .conftest import REPO_ROOT, pipeline_env
+from .conftest import REPO_ROOT, pipeline_env, run_and_kill
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -269,24 +265,12 @@ def test_a_killed_run_does_not_block_the_next(workflow):
     injected = server.configure_faults()["injected"]
     server.add_fault(kind="latency", latency_ms=3000, path=r"/v3\.1/events", times=None, after=4)
     try:
-        process = subprocess.Popen(
+        run_and_kill(
             [PYTHON, SYNC, "run"],
-            cwd=REPO_ROOT,
             env=runner.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            log=runner.root / "killed-run.log",
+            ready=lambda: server.configure_faults()["injected"] > injected,
         )
-        try:
-            deadline = time.monotonic() + 120
-            while server.configure_faults()["injected"] == injected:
-                assert process.poll() is None, "the run ended before it could be killed"
-                assert time.monotonic() < deadline, "the run never reached the kill point"
-                time.sleep(0.05)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
     finally:
         server.clear_faults()
     assert not (runner.sync_dir / "outcome.json").exists()
