@@ -7,9 +7,12 @@ session runs, in turn:
    Singer work at all: how fast the data can be had from this sandbox on this machine;
 2. the tap: `tap-clever` as a subprocess with a users-only catalog, stdout to /dev/null.
 
-and prints records/s, wall time and peak RSS of each, and the ratio tap / floor. Run:
+and prints records/s, wall time and peak RSS of each, and the ratio tap / floor. With
+`--pii-modes keep,hash,drop` the tap runs once per privacy mode (`pii_mode`, README "Student
+privacy"), each also as a ratio to the first. Run:
 
     .venv/bin/python benchmarks/tap_throughput.py --users 100000
+    .venv/bin/python benchmarks/tap_throughput.py --users 100000 --pii-modes keep,hash,drop
 """
 
 from __future__ import annotations
@@ -63,10 +66,19 @@ def users_only_catalog(config: Path, workdir: Path) -> Path:
     return catalog_selecting(config, workdir, ["users"])
 
 
-def tap_run(base_url: str, token: str, page_size: int, workdir: Path) -> tuple[float, int]:
+# A fixed salt: this benchmark's output is thrown away.
+BENCHMARK_SALT = "benchmark-salt-0123456789"
+
+
+def tap_run(
+    base_url: str, token: str, page_size: int, workdir: Path, pii_mode: str = "keep"
+) -> tuple[float, int]:
     """Run the tap on users only, to /dev/null; return wall seconds and peak RSS in KiB."""
     config = workdir / "config.json"
-    settings = {"api_url": base_url, "auth_token": token, "page_size": page_size}
+    settings: dict[str, Any] = {"api_url": base_url, "auth_token": token, "page_size": page_size}
+    settings["pii_mode"] = pii_mode
+    if pii_mode == "hash":
+        settings["pii_salt"] = BENCHMARK_SALT
     config.write_text(json.dumps(settings))
     catalog_path = users_only_catalog(config, workdir)
     started = time.perf_counter()
@@ -87,7 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=10_000)
+    parser.add_argument(
+        "--pii-modes", default="keep", help="comma-separated pii_mode values, run in turn"
+    )
     args = parser.parse_args()
+    modes = args.pii_modes.split(",")
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -96,7 +112,7 @@ def main() -> None:
             base_url = info["base_url"]
             token = info["districts"][0]["token"]
             records, floor_wall = floor_run(base_url, token, args.page_size)
-            tap_wall, tap_rss_kib = tap_run(base_url, token, args.page_size, workdir)
+            taps = {mode: tap_run(base_url, token, args.page_size, workdir, mode) for mode in modes}
         finally:
             sandbox.terminate()
             sandbox.wait()
@@ -108,11 +124,13 @@ def main() -> None:
         f"floor (requests+json):   {records / floor_wall:>10,.0f} records/s  "
         f"wall {floor_wall:6.2f} s  peak RSS {floor_rss_kib / 1024:6.0f} MiB"
     )
-    print(
-        f"tap-clever to /dev/null: {records / tap_wall:>10,.0f} records/s  "
-        f"wall {tap_wall:6.2f} s  peak RSS {tap_rss_kib / 1024:6.0f} MiB"
-    )
-    print(f"ratio tap / floor wall:  {tap_wall / floor_wall:.2f}x")
+    for mode, (tap_wall, tap_rss_kib) in taps.items():
+        print(
+            f"tap-clever, pii {mode:<5}:  {records / tap_wall:>10,.0f} records/s  "
+            f"wall {tap_wall:6.2f} s  peak RSS {tap_rss_kib / 1024:6.0f} MiB  "
+            f"{tap_wall / floor_wall:.2f}x the floor, "
+            f"{tap_wall / taps[modes[0]][0]:.2f}x pii {modes[0]}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,6 +45,11 @@ PII_MODES = (KEEP, HASH, DROP)
 MIN_SALT_LENGTH = 16
 
 FieldPath = tuple[str, ...]
+Change = Callable[[t.Any], t.Any]
+#: Keys of a record down to the fields to change, each ending in the change itself.
+ChangeTree = dict[str, "ChangeTree | Change"]
+#: Distinct values whose hash is remembered (about 200 bytes each), then forgotten at once.
+HASH_CACHE_SIZE = 100_000
 
 
 def _paths(*dotted: str) -> tuple[FieldPath, ...]:
@@ -126,17 +131,21 @@ class PrivacyPolicy:
         self._hmac = (
             hmac.new(salt.encode("utf-8"), digestmod=hashlib.sha256) if salt is not None else None
         )
-        self._changes: dict[str, list[tuple[FieldPath, Callable[[t.Any], t.Any]]]] = {}
+        # Hashes of values seen: names and dates of birth repeat across a district's users.
+        self._hashes: dict[str, str] = {}
+        # Per record type, the fields to change as a tree of keys ending in the change: one
+        # walk of a record visits each part of it once, whichever fields it holds.
+        self._changes: dict[str, ChangeTree] = {}
         if mode == KEEP:
             return
         personal = self._hash_tree if mode == HASH else _null_tree
         for record_type, paths in PERSONAL_FIELDS.items():
-            self._changes.setdefault(record_type, []).extend((p, personal) for p in paths)
+            for path in paths:
+                _add_change(self._changes.setdefault(record_type, {}), path, personal)
         if mode == HASH:
             for record_type, paths in MATCHING_IDENTIFIERS.items():
-                self._changes.setdefault(record_type, []).extend(
-                    (p, self._hash_tree) for p in paths
-                )
+                for path in paths:
+                    _add_change(self._changes.setdefault(record_type, {}), path, self._hash_tree)
 
     @classmethod
     def from_config(cls, config: Mapping[str, t.Any]) -> PrivacyPolicy:
@@ -148,15 +157,22 @@ class PrivacyPolicy:
         if self._hmac is None:
             raise RuntimeError("hash_value needs pii_mode hash")
         text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        digest = self._hmac.copy()
-        # A lone surrogate (text a source system cut) must not stop the run.
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        return digest.hexdigest()
+        hashed = self._hashes.get(text)
+        if hashed is None:
+            digest = self._hmac.copy()
+            # A lone surrogate (text a source system cut) must not stop the run.
+            digest.update(text.encode("utf-8", "surrogatepass"))
+            hashed = digest.hexdigest()
+            if len(self._hashes) >= HASH_CACHE_SIZE:
+                self._hashes.clear()
+            self._hashes[text] = hashed
+        return hashed
 
     def protect(self, record_type: str, record: dict[str, t.Any]) -> dict[str, t.Any]:
         """The record with the mode applied to its personal fields (changed in place)."""
-        for path, change in self._changes.get(record_type, ()):
-            _change_at(record, path, change)
+        changes = self._changes.get(record_type)
+        if changes:
+            _apply_changes(record, changes)
         return record
 
     def protect_event(
@@ -193,14 +209,25 @@ def _null_tree(value: t.Any) -> t.Any:
     return None
 
 
-def _change_at(record: dict[str, t.Any], path: FieldPath, change: Callable[[t.Any], t.Any]) -> None:
-    node: t.Any = record
+def _add_change(tree: ChangeTree, path: FieldPath, change: Change) -> None:
     for key in path[:-1]:
-        node = node.get(key)
-        if not isinstance(node, dict):
-            return  # the record does not hold this field (another role, an update's subset)
-    if path[-1] in node:
-        node[path[-1]] = change(node[path[-1]])
+        subtree = tree.setdefault(key, {})
+        if not isinstance(subtree, dict):
+            return  # a parent is changed whole already
+        tree = subtree
+    tree[path[-1]] = change
+
+
+def _apply_changes(node: dict[str, t.Any], tree: ChangeTree) -> None:
+    for key, step in tree.items():
+        if key not in node:
+            continue  # the record does not hold this field (another role, an update's subset)
+        if isinstance(step, dict):
+            child = node[key]
+            if isinstance(child, dict):
+                _apply_changes(child, step)
+        else:
+            node[key] = step(node[key])
 
 
 def _check(mode: t.Any, salt: t.Any) -> None:
