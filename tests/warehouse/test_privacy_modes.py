@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,3 +203,38 @@ def test_the_scan_finds_personal_data_of_a_warehouse_that_keeps_it(
         expected = sample & values
         assert expected, kind
         assert expected <= found, (kind, sorted(expected - found)[:5])
+
+
+def test_a_deselected_field_stays_out_of_events_too(
+    meltano_plugins, tmp_path: Path, server: Any
+) -> None:
+    """`!users.roles.student.dob` in Meltano's select: no student's dob in any table, neither
+    from the users stream nor from the copies of users that events carry."""
+    wh = warehouse(tmp_path, server, "keep")
+    wh.env["TAP_CLEVER__SELECT"] = json.dumps(["*.*", "!users.roles.student.dob"])
+    wh.run()
+    district = server.district_ids[0]
+    students = [u for u in server.records("users", district) if "student" in u["roles"]]
+    server.apply_changes(
+        [
+            {"op": "update", "id": students[0]["id"], "set": {"roles.student.dob": "3/4/2013"}},
+            {"op": "set_grade", "user": students[1]["id"], "grade": "10"},
+        ]
+    )
+    second = wh.run()
+    assert "incremental: events after the bookmark" in second
+
+    events = wh.query(
+        "select count(*) from raw_clever.events where type = 'users.updated'"
+        " and json_extract(data, '$.object.roles.student') is not null"
+    )
+    assert events[0][0] >= 2  # events embedding a student, which would carry the dob
+    dobs = {
+        s.get("dob")
+        for kind, record in sandbox_records(server)
+        if kind == "users" and isinstance(s := (record.get("roles") or {}).get("student"), dict)
+    } - {None, ""}
+    assert "3/4/2013" in dobs
+    texts = wh.texts()
+    assert dobs & texts == set()
+    assert wh.query("select count(*) from analytics.dim_students where dob is not null") == [(0,)]
