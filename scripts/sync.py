@@ -286,6 +286,8 @@ def command_run(_: argparse.Namespace) -> int:
     # A run that does not get to the end (killed by a timeout) leaves no outcome behind: the
     # report says so instead of repeating the previous run's.
     outcome_path.unlink(missing_ok=True)
+    if os.environ.get("SYNC_EXCLUSIVE") == "1":
+        remove_credentials_left_by_killed_runs()
     outcome = SyncOutcome()
     outcome.steps.append(run_step("extract-load", EXTRACT_LOAD, logs / "extract-load.jsonl"))
     # The loader commits each district's data with its state, so whatever the extract-load
@@ -296,6 +298,16 @@ def command_run(_: argparse.Namespace) -> int:
     write_outcome(outcome)
     print(f"== run finished; outcome in {outcome_path}", flush=True)
     return 0
+
+
+def remove_credentials_left_by_killed_runs() -> None:
+    """Meltano writes each plugin's settings, credentials included, to a file in its run
+    folder for the plugin to read, and deletes it when the plugin exits: a killed run leaves
+    it behind. No other run is going on (SYNC_EXCLUSIVE), so every such file is a leftover."""
+    system_dir = Path(os.environ.get("MELTANO_SYS_DIR_ROOT") or PROJECT_ROOT / ".meltano")
+    for leftover in system_dir.glob("run/*/*.config.json"):
+        leftover.unlink(missing_ok=True)
+        print(f"== removed {leftover}, left by a killed run", flush=True)
 
 
 def write_outcome(outcome: SyncOutcome) -> None:

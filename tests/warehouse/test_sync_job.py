@@ -276,6 +276,9 @@ def test_a_killed_run_does_not_block_the_next(workflow):
     assert not (runner.sync_dir / "outcome.json").exists()
     assert runner.sync("report").returncode == 1
     assert "did not finish" in runner.summary()
+    # Meltano leaves the tap's and the loader's settings, tokens included, in its run folder.
+    leftovers = sorted((REPO_ROOT / ".meltano" / "run").glob("*/*.config.json"))
+    assert leftovers
 
     # Without SYNC_EXCLUSIVE Meltano refuses to start while it believes the run goes on ...
     refused = workflow.runner(kept_from=runner, SYNC_EXCLUSIVE="0")
@@ -288,6 +291,8 @@ def test_a_killed_run_does_not_block_the_next(workflow):
 
     assert report.returncode == 0, report.stdout
     assert_marts_equal_sandbox(again.database, server)
+    # ... and the exclusive run removed what the killed one left.
+    assert not any(path.exists() for path in leftovers)
 
 
 def test_no_token_in_any_file_or_output_of_the_sync(workflow):
