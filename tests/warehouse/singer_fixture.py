@@ -23,6 +23,7 @@ COURSE_A = "5f00000000000000000000c1"
 SECTION_A = "5f00000000000000000000f1"
 SECTION_B = "5f00000000000000000000f2"
 RESOURCE_A = "5f00000000000000000000f9"
+RESOURCE_B = "5f00000000000000000000fa"
 
 STUDENT_1 = "5f0000000000000000000101"  # enrollment dates in the three forms, dob 8/5/2011
 STUDENT_2 = "5f0000000000000000000102"  # bad dob, Y/N edge cases
@@ -128,8 +129,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "title": STRING,
         "resource_id": STRING,
         "roles": ARRAY,
-        "created": TIMESTAMP,
-        "updated": TIMESTAMP,
+        # Text, as the tap declares them (Clever's spec gives no date-time format).
+        "created": NULLABLE_STRING,
+        "updated": NULLABLE_STRING,
     },
     "events": {
         "id": STRING,
@@ -234,6 +236,16 @@ def records() -> dict[str, list[dict[str, Any]]]:
             "roles": ["student", "teacher"],
             "created": CREATED,
             "updated": CREATED,
+        },
+        # Clever sends "" for a field the source system left empty: NULL, not a failed build.
+        {
+            "id": RESOURCE_B,
+            "district": DISTRICT_A,
+            "title": "Decimals",
+            "resource_id": "r-2",
+            "roles": ["teacher"],
+            "created": CREATED,
+            "updated": "",
         },
     ]
     users = [

@@ -19,7 +19,11 @@
 {#- One top-level field of the record. kind: 'text' (VARCHAR), 'json' (object or array) or
     'timestamp'. -#}
 {% macro clever_field(source_kind, name, kind='text') -%}
-    {%- if source_kind == 'raw' -%}
+    {%- if source_kind == 'raw' and kind == 'timestamp' -%}
+        {#- A TIMESTAMP column stays as it is; a text one (the schema declared no date-time
+            format) may hold "" or another non-date, which becomes NULL, not an error. -#}
+        try_cast({{ name }} as timestamp)
+    {%- elif source_kind == 'raw' -%}
         {{ name }}
     {%- elif name == 'district' -%}
         district_id
