@@ -22,6 +22,7 @@ from tap_clever.errors import (
 )
 from tap_clever.event_feed import ClientEventFeed
 from tap_clever.parallel import OrderedParallelReader, ReadGate, map_in_parallel
+from tap_clever.shards import DistrictShard
 from tap_clever.streams import CleverStream, SnapshotStream
 from tap_clever.sync_plan import (
     DistrictHistory,
@@ -105,10 +106,23 @@ class SyncRun:
                 str(failure.error) for failure in unresolved
             )
             raise CleverError(msg)
+        shard = self.shard
         for failure in unresolved:
-            self._tap.logger.error("%s", failure.error)
-            self._failures[failure.source] = str(failure.error)
+            # A token whose district is unknown is reported by one shard only: the one its
+            # setting's position falls in.
+            if shard is None or shard.holds(failure.source):
+                self._tap.logger.error("%s", failure.error)
+                self._failures[failure.source] = str(failure.error)
         access = {a.district_id: a for a in districts.deduplicate(found)}
+        if shard is not None:
+            held = {d: a for d, a in access.items() if shard.holds(d)}
+            self._tap.logger.info(
+                "Shard %s (district_shard): %d of the %d district(s) found.",
+                shard,
+                len(held),
+                len(access),
+            )
+            access = held
         # A token discovered through /oauth/tokens does not name its district: its last
         # snapshot's name does, so that a run reading only events names it in every message.
         for district_id, history in histories_from_state(self._tap.state, access).items():
@@ -152,6 +166,11 @@ class SyncRun:
             raise
         except CleverError as error:
             raise settings_check.SettingsError([" ".join(str(error).split())]) from None
+
+    @cached_property
+    def shard(self) -> DistrictShard | None:
+        """The share of the districts this run takes (`district_shard`), or None for all."""
+        return DistrictShard.parse(self._tap.config.get("district_shard"))
 
     def syncable_district_ids(self) -> list[str]:
         """Districts to read, less those that already failed in this run."""

@@ -27,6 +27,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from tap_clever import districts
 from tap_clever.districts import configured_tokens
 from tap_clever.errors import InstantLoginTokenError
+from tap_clever.shards import DistrictShard
 
 ENV_PREFIX = "TAP_CLEVER_"
 PAGE_SIZE_RANGE = (1, 10000)
@@ -76,6 +77,7 @@ def value_problems(config: Mapping[str, Any], sdk_errors: Iterable[str] = ()) ->
         _integer_problem(config, "max_parallel_districts", *PARALLEL_DISTRICTS_RANGE),
     )
     _put(problems, "request_timeout", _integer_problem(config, "request_timeout", 1, None))
+    _put(problems, "district_shard", _shard_problem(config.get("district_shard")))
     if not problems.keys() & {"auth_token", "district_tokens"}:
         _put(problems, "auth_token", _instant_login_problem(config))
     for error in sdk_errors:
@@ -163,6 +165,17 @@ def _token_list_problem(value: Any) -> str | None:
                 f"JSON list of strings, e.g. {example}."
             )
     return None
+
+
+def _shard_problem(value: Any) -> str | None:
+    if value is None or DistrictShard.parse(value) is not None:
+        return None
+    shown = repr(value) if isinstance(value, str) else "not text"
+    return (
+        f"{named('district_shard')} is {shown}: set it to i/n, this run's shard i of n "
+        "parallel runs (1 <= i <= n), e.g. 1/4 to 4/4 for four runs, or unset it to sync "
+        "every district."
+    )
 
 
 def _text_problem(setting: str, value: Any) -> str | None:

@@ -134,6 +134,14 @@ class TapClever(Tap):
             description="Read only events of these record types (default: all).",
         ),
         th.Property(
+            "district_shard",
+            th.StringType,
+            title="District shard",
+            description="i/n: sync only shard i of n (1 <= i <= n), for n runs in parallel, "
+            "each with its own state id. A district's shard is a hash of its id: the same on "
+            "every run, whether its token is configured or discovered. Default: every district.",
+        ),
+        th.Property(
             "pii_mode",
             th.StringType(allowed_values=["keep", "hash", "drop"]),
             default="keep",

@@ -154,6 +154,16 @@ def assert_one_line_failure(
             id="parallel-districts-too-many",
         ),
         pytest.param(
+            {"auth_token": TOKEN, "district_shard": "5/4"},
+            ["district_shard (TAP_CLEVER_DISTRICT_SHARD) is '5/4'", "e.g. 1/4 to 4/4"],
+            id="district-shard-out-of-range",
+        ),
+        pytest.param(
+            {"auth_token": TOKEN, "district_shard": "half"},
+            ["district_shard (TAP_CLEVER_DISTRICT_SHARD) is 'half'", "set it to i/n"],
+            id="district-shard-not-i-of-n",
+        ),
+        pytest.param(
             {"auth_token": TOKEN, "request_timeout": 0},
             ["request_timeout (TAP_CLEVER_REQUEST_TIMEOUT) is 0", "at least 1"],
             id="request-timeout-zero",
