@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup_venv.sh
 SETUP_VENV_ALWAYS_INSTALL=1 setup_venv
 bash scripts/compile_venvs.sh
+bash scripts/install_postgres.sh || true  # without it the PostgreSQL tests skip (fail in CI)
 
 echo "== ruff"
 .venv/bin/ruff check tap_clever clever_sandbox tests benchmarks scripts loaders
