@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -88,6 +89,37 @@ def private_run_dirs(work_dir: Path) -> dict[str, str]:
         "MELTANO_SYS_DIR_ROOT": str(system_dir),
         "TAP_CLEVER_BATCH_CONFIG": json.dumps(batch_config),
     }
+
+
+class SandboxPipeline(NamedTuple):
+    """A running sandbox and the environment of a pipeline loading it into `database`."""
+
+    server: Any  # clever_sandbox.SandboxServer
+    work: Path
+    database: Path
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def sandbox_pipeline(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    config: Any,  # clever_sandbox.SandboxConfig
+    *,
+    private_runs: bool = False,
+    **overrides: str,
+) -> Iterator[SandboxPipeline]:
+    """A sandbox serving `config`, a work folder `name`, and `pipeline_env` for a warehouse
+    `clever.duckdb` in it (with `private_runs`, Meltano's run folders of its own too)."""
+    import clever_sandbox
+
+    work = tmp_path_factory.mktemp(name)
+    database = work / "clever.duckdb"
+    if private_runs:
+        overrides = {**private_run_dirs(work), **overrides}
+    with clever_sandbox.SandboxServer(config) as server:
+        env = pipeline_env(work, database, server.base_url, server.district_tokens, **overrides)
+        yield SandboxPipeline(server, work, database, env)
 
 
 def run_meltano(

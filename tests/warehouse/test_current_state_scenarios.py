@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import MELTANO, pipeline_env, run_and_kill, run_meltano
+from .conftest import MELTANO, run_and_kill, run_meltano, sandbox_pipeline
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -79,18 +79,11 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
     config = clever_sandbox.SandboxConfig(
         districts=2, users_per_district=300, seed=23, initial_events=6
     )
-    work = tmp_path_factory.mktemp("scenarios")
-    with clever_sandbox.SandboxServer(config) as server:
-        database = work / "clever.duckdb"
-        env = pipeline_env(
-            work,
-            database,
-            server.base_url,
-            server.district_tokens,
-            # Every record checked against its SCHEMA, as a validating loader does.
-            TARGET_DUCKDB_VALIDATE_RECORDS="true",
-        )
-        yield Warehouse(server=server, database=database, work=work, env=env)
+    # Every record checked against its SCHEMA, as a validating loader does.
+    with sandbox_pipeline(
+        tmp_path_factory, "scenarios", config, TARGET_DUCKDB_VALIDATE_RECORDS="true"
+    ) as run:
+        yield Warehouse(server=run.server, database=run.database, work=run.work, env=run.env)
 
 
 def users_with_role(server: Any, district: str, role: str) -> list[dict[str, Any]]:

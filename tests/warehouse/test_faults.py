@@ -38,7 +38,7 @@ from tap_clever.errors import CleverDistrictsFailedError
 from tests.tap.conftest import run_sync
 
 from . import dbt_output
-from .conftest import pipeline_env, private_run_dirs, run_meltano
+from .conftest import run_meltano, sandbox_pipeline
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -107,19 +107,15 @@ def pipeline(meltano_plugins, tmp_path_factory) -> Iterator[Pipeline]:
     config = clever_sandbox.SandboxConfig(
         districts=2, users_per_district=300, seed=29, initial_events=6
     )
-    work = tmp_path_factory.mktemp("faults")
-    with clever_sandbox.SandboxServer(config) as server:
-        database = work / "clever.duckdb"
-        env = pipeline_env(
-            work,
-            database,
-            server.base_url,
-            server.district_tokens,
-            TAP_CLEVER_PAGE_SIZE=str(PAGE_SIZE),
-            TAP_CLEVER_REQUEST_TIMEOUT=str(REQUEST_TIMEOUT),
-            **private_run_dirs(work),
-        )
-        yield Pipeline(server=server, database=database, work=work, env=env)
+    with sandbox_pipeline(
+        tmp_path_factory,
+        "faults",
+        config,
+        private_runs=True,
+        TAP_CLEVER_PAGE_SIZE=str(PAGE_SIZE),
+        TAP_CLEVER_REQUEST_TIMEOUT=str(REQUEST_TIMEOUT),
+    ) as run:
+        yield Pipeline(server=run.server, database=run.database, work=run.work, env=run.env)
 
 
 def label(server: Any, district: str) -> str:

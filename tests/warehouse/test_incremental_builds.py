@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from . import dbt_output
-from .conftest import pipeline_env, run_meltano
+from .conftest import run_meltano, sandbox_pipeline
 
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
@@ -64,11 +64,8 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
     config = clever_sandbox.SandboxConfig(
         districts=2, users_per_district=200, seed=31, initial_events=10
     )
-    work = tmp_path_factory.mktemp("incremental")
-    with clever_sandbox.SandboxServer(config) as server:
-        database = work / "clever.duckdb"
-        env = pipeline_env(work, database, server.base_url, server.district_tokens)
-        yield Warehouse(server=server, database=database, work=work, env=env)
+    with sandbox_pipeline(tmp_path_factory, "incremental", config) as run:
+        yield Warehouse(server=run.server, database=run.database, work=run.work, env=run.env)
 
 
 def built_tables(database: Path) -> dict[str, list[tuple]]:

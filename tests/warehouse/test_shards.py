@@ -19,7 +19,7 @@ import pytest
 from tap_clever.shards import DistrictShard
 
 from . import dbt_output
-from .conftest import pipeline_env, run_meltano
+from .conftest import run_meltano, sandbox_pipeline
 
 clever_sandbox = pytest.importorskip("clever_sandbox")
 
@@ -74,14 +74,11 @@ def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[ShardedWarehouse]:
     config = clever_sandbox.SandboxConfig(
         districts=6, users_per_district=80, seed=37, initial_events=4
     )
-    work = tmp_path_factory.mktemp("shards")
-    with clever_sandbox.SandboxServer(config) as server:
+    with sandbox_pipeline(tmp_path_factory, "shards", config) as run:
         # Every shard of 2 and of 3 holds a district, or the test would prove little.
-        assert {shard_of(d, 2) for d in server.district_ids} == {1, 2}
-        assert {shard_of(d, 3) for d in server.district_ids} == {1, 2, 3}
-        database = work / "clever.duckdb"
-        env = pipeline_env(work, database, server.base_url, server.district_tokens)
-        yield ShardedWarehouse(server=server, database=database, env=env)
+        assert {shard_of(d, 2) for d in run.server.district_ids} == {1, 2}
+        assert {shard_of(d, 3) for d in run.server.district_ids} == {1, 2, 3}
+        yield ShardedWarehouse(server=run.server, database=run.database, env=run.env)
 
 
 def delete_a_student_in_each_district(server: Any, nth: int) -> None:
