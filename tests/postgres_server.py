@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -109,6 +109,26 @@ class PostgresServer:
             "PGPASSWORD": self.password,
             "PGDATABASE": self.database,
         }
+
+    def pipeline_env(self) -> dict[str, str]:
+        """The pipeline's connection variables for this server (meltano.yml's target-postgres
+        and transform/profiles.yml's postgres target read them)."""
+        return {
+            "CLEVER_POSTGRES_HOST": self.host,
+            "CLEVER_POSTGRES_PORT": str(self.port),
+            "CLEVER_POSTGRES_USER": self.user,
+            "CLEVER_POSTGRES_PASSWORD": self.password,
+            "CLEVER_POSTGRES_DATABASE": self.database,
+        }
+
+    def create_database(self, name: str) -> PostgresServer:
+        """A new, empty database `name` on this server (dropped first if it exists): one per
+        test module, so modules sharing the session's server start from nothing."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        self.psql(f"drop database if exists {name} with (force)")
+        self.psql(f"create database {name}")
+        return replace(self, database=name)
 
     def psql(self, sql: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `sql` with psql over TCP (so with the password): unaligned, tuples only, stop at

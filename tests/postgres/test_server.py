@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.postgres.conftest import require_server_binaries
+from tests.conftest import require_server_binaries
 from tests.postgres_server import PostgresServer, running_postgres
 
 

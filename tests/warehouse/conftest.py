@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from tests.postgres_server import PostgresServer
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MELTANO = Path(sys.executable).parent / "meltano"
 PLUGIN_VENVS = REPO_ROOT / ".meltano"
@@ -30,7 +32,17 @@ def meltano_env(work_dir: Path | None = None, **overrides: str) -> dict[str, str
         key: value
         for key, value in os.environ.items()
         # A developer's own settings must not leak into a test's pipeline.
-        if not key.startswith(("TAP_CLEVER_", "TARGET_DUCKDB_", "DBT_", "CLEVER_DUCKDB_"))
+        if not key.startswith(
+            (
+                "TAP_CLEVER_",
+                "TARGET_DUCKDB_",
+                "TARGET_POSTGRES_",
+                "DBT_",
+                "CLEVER_DUCKDB_",
+                "CLEVER_POSTGRES_",
+                "PG",
+            )
+        )
     }
     env.update(
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
@@ -62,7 +74,7 @@ def pipeline_env(
     )
 
 
-def private_run_dirs(work_dir: Path) -> dict[str, str]:
+def private_run_dirs(work_dir: Path, *, batch_files: bool = True) -> dict[str, str]:
     """Environment giving a test's runs Meltano's run folders and the tap's batch files folder
     of their own, in `work_dir`.
 
@@ -72,6 +84,10 @@ def private_run_dirs(work_dir: Path) -> dict[str, str]:
     folders (other test modules, a developer's run) delete each other's files mid-run
     ("Invalid value for '--state': ... state.json: No such file or directory"). The plugins'
     venvs stay the project's, linked.
+
+    `batch_files` off for a loader that takes RECORD messages only (target-postgres: the
+    `postgres` environment turns the tap's batch files off, and TAP_CLEVER_BATCH_CONFIG would
+    turn them back on).
     """
     system_dir = work_dir / "meltano-system"
     system_dir.mkdir(exist_ok=True)
@@ -85,19 +101,21 @@ def private_run_dirs(work_dir: Path) -> dict[str, str]:
         "storage": {"root": (work_dir / "batches").as_uri()},
         "batch_size": 50000,
     }
-    return {
-        "MELTANO_SYS_DIR_ROOT": str(system_dir),
-        "TAP_CLEVER_BATCH_CONFIG": json.dumps(batch_config),
-    }
+    env = {"MELTANO_SYS_DIR_ROOT": str(system_dir)}
+    if batch_files:
+        env["TAP_CLEVER_BATCH_CONFIG"] = json.dumps(batch_config)
+    return env
 
 
 class SandboxPipeline(NamedTuple):
-    """A running sandbox and the environment of a pipeline loading it into `database`."""
+    """A running sandbox and the environment of a pipeline loading it into `database` (the
+    DuckDB file), or into `postgres` when the pipeline is the PostgreSQL one."""
 
     server: Any  # clever_sandbox.SandboxServer
     work: Path
     database: Path
     env: dict[str, str]
+    postgres: PostgresServer | None = None
 
 
 @contextlib.contextmanager
@@ -107,19 +125,26 @@ def sandbox_pipeline(
     config: Any,  # clever_sandbox.SandboxConfig
     *,
     private_runs: bool = False,
+    postgres: PostgresServer | None = None,
     **overrides: str,
 ) -> Iterator[SandboxPipeline]:
     """A sandbox serving `config`, a work folder `name`, and `pipeline_env` for a warehouse
-    `clever.duckdb` in it (with `private_runs`, Meltano's run folders of its own too)."""
+    `clever.duckdb` in it (with `private_runs`, Meltano's run folders of its own too).
+
+    With `postgres` (a server whose database is the test's own, see
+    PostgresServer.create_database), the environment also connects target-postgres and
+    dbt-postgres to it, for the `postgres` Meltano environment's pipeline."""
     import clever_sandbox
 
     work = tmp_path_factory.mktemp(name)
     database = work / "clever.duckdb"
     if private_runs:
-        overrides = {**private_run_dirs(work), **overrides}
+        overrides = {**private_run_dirs(work, batch_files=postgres is None), **overrides}
+    if postgres is not None:
+        overrides = {**postgres.pipeline_env(), **overrides}
     with clever_sandbox.SandboxServer(config) as server:
         env = pipeline_env(work, database, server.base_url, server.district_tokens, **overrides)
-        yield SandboxPipeline(server, work, database, env)
+        yield SandboxPipeline(server, work, database, env, postgres)
 
 
 def run_meltano(

@@ -1,4 +1,5 @@
-"""The PostgreSQL server of the PostgreSQL warehouse tests: one per session."""
+"""Fixtures shared by every test folder: the PostgreSQL server of the warehouse tests, one per
+session (started only by the tests that use it)."""
 
 from __future__ import annotations
 
