@@ -103,7 +103,7 @@ deltas as (
             -- snapshot started (both times are the tap's clock).
             or (
                 coalesce(latest_snapshots.event_cursor, '') = ''
-                and events.extracted_at >= try_cast(latest_snapshots.snapshot_id as timestamp)
+                and events.extracted_at >= {{ clever_try_timestamp('latest_snapshots.snapshot_id') }}
             )
         )
         {%- if is_incremental() %}
@@ -112,9 +112,7 @@ deltas as (
 ),
 
 latest_deltas as (
-    select *
-    from deltas
-    qualify row_number() over (partition by object_id order by event_id desc) = 1
+    {{ clever_first_rows('deltas', partition_by='object_id', order_by='event_id desc') }}
 ),
 
 -- The newest load among each record's inputs (its snapshot row and events).
@@ -124,7 +122,7 @@ record_inputs as (
         select {{ key }} as record_id, inputs_loaded_at from base_records
         union all
         select object_id, inputs_loaded_at from deltas
-    )
+    ) as inputs
     group by record_id
 ),
 
@@ -145,7 +143,7 @@ records_from_events as (
 
 records_from_snapshot as (
     select
-        base_records.* exclude (loaded_at, deleted_at, inputs_loaded_at),
+        {{ clever_star_except('base_records', ['loaded_at', 'deleted_at', 'inputs_loaded_at'], clever_staged_columns(record_type) + ['inputs_loaded_at']) }},
         cast(null as varchar) as applied_event_id
     from base_records
     where not exists (
@@ -155,12 +153,12 @@ records_from_snapshot as (
     )
 ),
 
+{#- The same columns in the same order on both sides: the staged columns are the record's. #}
 current_records as (
-    select * from records_from_snapshot
-    union all by name
-    select * from records_from_events
+    {{ clever_union_all_by_name('records_from_snapshot', 'records_from_events') }}
 )
 
+{% set rows -%}
 select
     current_records.*,
     record_inputs.loaded_at
@@ -170,10 +168,17 @@ inner join record_inputs
 {%- if is_incremental() %}
 
 -- Every recomputed record also gets a marker: its old row goes even when it has no new one.
-union all by name
+{%- endif %}
+{%- endset -%}
+{%- if is_incremental() %}
+{%- set markers -%}
 select
     record_id as {{ key }},
     cast(null as timestamp) as loaded_at
 from changed_records
+{%- endset %}
+{{ clever_union_markers(rows, markers, key) }}
+{%- else %}
+{{ rows }}
 {%- endif %}
 {%- endmacro %}

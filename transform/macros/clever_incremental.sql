@@ -49,14 +49,21 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- For a mart, in an incremental build: the markers of the records to replace, to put after
-    its rows with `union all by name`. Each record this model holds whose row in `upstream` was
-    loaded since the last build, or which is no longer in `upstream` at all (deleted, or gone
-    from Clever at a resync); a record the model does not hold yet has no rows to replace.
-    upstream_key: the record's key in `upstream`; key: in this model. -#}
+{#- For a mart: its rows (the query in the call block) and, in an incremental build, the
+    markers of the records to replace after them (see clever_union_markers):
+
+        {% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'user_id') %}
+        select ... from users
+        {% endcall %}
+
+    Each record this model holds whose row in `upstream` was loaded since the last build, or
+    which is no longer in `upstream` at all (deleted, or gone from Clever at a resync); a record
+    the model does not hold yet has no rows to replace. upstream_key: the record's key in
+    `upstream`; key: in this model. -#}
 {% macro clever_replaced_records(upstream, upstream_key, key) -%}
+    {%- set rows = caller() -%}
     {%- if is_incremental() %}
-union all by name
+    {%- set markers -%}
 select distinct
     built.{{ key }},
     cast(null as timestamp) as loaded_at
@@ -69,5 +76,9 @@ where built.{{ key }} in (
         select 1 from {{ upstream }} as current_records
         where current_records.{{ upstream_key }} = built.{{ key }}
     )
+    {%- endset %}
+{{ clever_union_markers(rows, markers, key) }}
+    {%- else %}
+{{ rows }}
     {%- endif %}
 {%- endmacro %}

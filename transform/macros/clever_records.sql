@@ -19,10 +19,14 @@
 {#- One top-level field of the record. kind: 'text' (VARCHAR), 'json' (object or array) or
     'timestamp'. -#}
 {% macro clever_field(source_kind, name, kind='text') -%}
+    {{ return(adapter.dispatch('clever_field', 'clever_warehouse')(source_kind, name, kind)) }}
+{%- endmacro %}
+
+{% macro duckdb__clever_field(source_kind, name, kind='text') -%}
     {%- if source_kind == 'raw' and kind == 'timestamp' -%}
         {#- A TIMESTAMP column stays as it is; a text one (the schema declared no date-time
             format) may hold "" or another non-date, which becomes NULL, not an error. -#}
-        try_cast({{ name }} as timestamp)
+        {{ clever_try_timestamp(name) }}
     {%- elif source_kind == 'raw' -%}
         {{ name }}
     {%- elif name == 'district' -%}
@@ -31,7 +35,28 @@
         {#- A JSON null is SQL NULL in the raw tables: the same here. -#}
         (case when json_type(object -> '{{ name }}') <> 'NULL' then object -> '{{ name }}' end)
     {%- elif kind == 'timestamp' -%}
-        try_cast(object ->> '{{ name }}' as timestamp)
+        {{ clever_try_timestamp("object ->> '" ~ name ~ "'") }}
+    {%- else -%}
+        (object ->> '{{ name }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- PostgreSQL: the loader stores objects as jsonb but arrays of strings as text[] (a section's
+    `students`); to_jsonb makes both jsonb, as an event's fields are, so that one parsing of
+    each field serves both containers. -#}
+{% macro postgres__clever_field(source_kind, name, kind='text') -%}
+    {%- if source_kind == 'raw' and kind == 'timestamp' -%}
+        {{ clever_try_timestamp(name) }}
+    {%- elif source_kind == 'raw' and kind == 'json' -%}
+        nullif(to_jsonb({{ name }}), 'null'::jsonb)
+    {%- elif source_kind == 'raw' -%}
+        {{ name }}
+    {%- elif name == 'district' -%}
+        district_id
+    {%- elif kind == 'json' -%}
+        (case when jsonb_typeof(object -> '{{ name }}') <> 'null' then object -> '{{ name }}' end)
+    {%- elif kind == 'timestamp' -%}
+        {{ clever_try_timestamp("object ->> '" ~ name ~ "'") }}
     {%- else -%}
         (object ->> '{{ name }}')
     {%- endif -%}
@@ -79,8 +104,8 @@
         {{ clever_text(f(source_kind, 'location', 'json') ~ " ->> 'city'") }} as city,
         {{ clever_text(f(source_kind, 'location', 'json') ~ " ->> 'state'") }} as state,
         {{ clever_text(f(source_kind, 'location', 'json') ~ " ->> 'zip'") }} as zip,
-        try_cast({{ clever_text(f(source_kind, 'location', 'json') ~ " ->> 'lat'") }} as double) as latitude,
-        try_cast({{ clever_text(f(source_kind, 'location', 'json') ~ " ->> 'lon'") }} as double) as longitude,
+        {{ clever_try_double(clever_text(f(source_kind, 'location', 'json') ~ " ->> 'lat'")) }} as latitude,
+        {{ clever_try_double(clever_text(f(source_kind, 'location', 'json') ~ " ->> 'lon'")) }} as longitude,
         {{ clever_text(f(source_kind, 'principal', 'json') ~ " ->> 'name'") }} as principal_name,
         {{ clever_text(f(source_kind, 'principal', 'json') ~ " ->> 'email'") }} as principal_email,
         {{ f(source_kind, 'ext', 'json') }} as ext,
@@ -164,6 +189,21 @@
 {#- The record columns of one record type (users, sections...), from either container. -#}
 {% macro clever_record_fields(record_type, source_kind) -%}
     {{ context['clever_' ~ record_type ~ '_fields'](source_kind) }}
+{%- endmacro %}
+
+{#- The columns of a record type's staging model (stg_clever__<type>), in order: the names
+    clever_<type>_fields gives its expressions, then the load columns every staging model adds.
+    For SQL that must list them (clever_star_except). The names are the `as name` left at the
+    top level once comments, strings and parenthesized groups are taken out. -#}
+{% macro clever_staged_columns(record_type) -%}
+    {%- set re = modules.re -%}
+    {%- set fields = namespace(sql=clever_record_fields(record_type, 'raw')) -%}
+    {%- set fields.sql = re.sub("--[^\\n]*", "", fields.sql) -%}
+    {%- set fields.sql = re.sub("'[^']*'", "''", fields.sql) -%}
+    {%- for _ in range(50) if '(' in fields.sql -%}
+        {%- set fields.sql = re.sub("\\([^()]*\\)", " ", fields.sql) -%}
+    {%- endfor -%}
+    {{ return(re.findall("\\bas\\s+(\\w+)", fields.sql) + ['snapshot_id', 'extracted_at', 'loaded_at', 'deleted_at']) }}
 {%- endmacro %}
 
 {#- `select *` plus the record type's first-step columns, if it has any: the projection to put

@@ -4,6 +4,7 @@ with users as (
     {{ clever_changed_rows(ref('int_clever__users_current')) }}
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'district_admin_id') -%}
 select
     user_id as district_admin_id,
     district_id,
@@ -11,11 +12,11 @@ select
     middle_name,
     last_name,
     email,
-    district_admin.title,
-    district_admin.legacy_id,
+    {{ clever_struct_column('district_admin', 'title') }},
+    {{ clever_struct_column('district_admin', 'legacy_id') }},
     created_at,
     last_modified_at,
     loaded_at
 from users
 where district_admin is not null
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'district_admin_id') }}
+{%- endcall %}

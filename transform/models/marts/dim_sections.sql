@@ -4,6 +4,7 @@ with sections as (
     {{ clever_changed_rows(ref('int_clever__sections_current')) }}
 )
 
+{% call clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') -%}
 select
     section_id,
     district_id,
@@ -17,10 +18,10 @@ select
     period,
     section_number,
     sis_id,
-    len(student_ids) as listed_student_count,
-    len(teacher_ids) as listed_teacher_count,
+    {{ clever_list_length('student_ids') }} as listed_student_count,
+    {{ clever_list_length('teacher_ids') }} as listed_teacher_count,
     created_at,
     last_modified_at,
     loaded_at
 from sections
-{{ clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') }}
+{%- endcall %}

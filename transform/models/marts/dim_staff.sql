@@ -4,6 +4,7 @@ with users as (
     {{ clever_changed_rows(ref('int_clever__users_current')) }}
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'staff_id') -%}
 select
     user_id as staff_id,
     district_id,
@@ -11,15 +12,15 @@ select
     middle_name,
     last_name,
     email,
-    staff.title,
-    staff.department,
-    staff.district_staff_id,
-    staff.staff_roles,
-    staff.district_username,
-    staff.legacy_id,
+    {{ clever_struct_column('staff', 'title') }},
+    {{ clever_struct_column('staff', 'department') }},
+    {{ clever_struct_column('staff', 'district_staff_id') }},
+    {{ clever_struct_column('staff', 'staff_roles') }},
+    {{ clever_struct_column('staff', 'district_username') }},
+    {{ clever_struct_column('staff', 'legacy_id') }},
     created_at,
     last_modified_at,
     loaded_at
 from users
 where staff is not null
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'staff_id') }}
+{%- endcall %}

@@ -23,8 +23,8 @@ v3_entries as (
     select
         contact_id,
         district_id,
-        unnest(contact.student_relationships) as entry,
-        generate_subscripts(contact.student_relationships, 1) as position,
+        unnest({{ clever_struct_field('contact', 'student_relationships') }}) as entry,
+        {{ clever_list_positions(clever_struct_field('contact', 'student_relationships')) }} as position,
         loaded_at
     from contacts
 ),
@@ -33,9 +33,9 @@ v3_relationships as (
     select
         contact_id,
         district_id,
-        entry.student_id,
-        entry.relationship,
-        entry.relationship_type,
+        {{ clever_struct_column('entry', 'student_id') }},
+        {{ clever_struct_column('entry', 'relationship') }},
+        {{ clever_struct_column('entry', 'relationship_type') }},
         'v3' as source_shape,
         1 as shape_priority,
         position,
@@ -47,10 +47,10 @@ v2_entries as (
     select
         contact_id,
         district_id,
-        contact.v2_relationship as relationship,
-        contact.v2_relationship_type as relationship_type,
-        unnest(contact.v2_student_ids) as student_id,
-        generate_subscripts(contact.v2_student_ids, 1) as position,
+        {{ clever_struct_field('contact', 'v2_relationship') }} as relationship,
+        {{ clever_struct_field('contact', 'v2_relationship_type') }} as relationship_type,
+        unnest({{ clever_struct_field('contact', 'v2_student_ids') }}) as student_id,
+        {{ clever_list_positions(clever_struct_field('contact', 'v2_student_ids')) }} as position,
         loaded_at
     from contacts
 ),
@@ -70,19 +70,20 @@ v2_relationships as (
 ),
 
 one_per_contact_and_student as (
-    select *
-    from (
+    {%- set candidates %}(
         select * from v3_relationships
         union all
         select * from v2_relationships
-    )
-    where student_id is not null
-    qualify row_number() over (
-        partition by contact_id, student_id
-        order by shape_priority, position
-    ) = 1
+    ){% endset %}
+    {{ clever_first_rows(
+        candidates,
+        partition_by='contact_id, student_id',
+        order_by='shape_priority, position',
+        where='student_id is not null',
+    ) }}
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'contact_id') -%}
 select
     {{ clever_surrogate_key(['contact_id', 'student_id']) }} as contact_relationship_id,
     contact_id,
@@ -93,4 +94,4 @@ select
     source_shape,
     loaded_at
 from one_per_contact_and_student
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'contact_id') }}
+{%- endcall %}

@@ -4,6 +4,7 @@ with events as (
     {{ clever_changed_rows(ref('stg_clever__events')) }}
 )
 
+{% call clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') -%}
 select
     event_id,
     district_id,
@@ -15,4 +16,4 @@ select
     loaded_at
 from events
 where deleted_at is null
-{{ clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') }}
+{%- endcall %}

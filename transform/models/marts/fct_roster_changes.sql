@@ -12,7 +12,7 @@
 
 with events as (
     select *
-    from ({{ clever_changed_rows(ref('stg_clever__events')) }})
+    from ({{ clever_changed_rows(ref('stg_clever__events')) }}) as changed_events
     where record_type in ('sections', 'users')
         and deleted_at is null
 ),
@@ -29,7 +29,7 @@ section_events as (
         {{ clever_text("object ->> 'school'") }} as school_id,
         {{ clever_id_list("object -> 'students'") }} as students_after,
         -- NULL when the update did not touch the roster.
-        case when json_exists(previous_attributes, '$.students')
+        case when {{ clever_json_exists('previous_attributes', '$.students') }}
             then {{ clever_id_list("previous_attributes -> 'students'") }}
         end as students_before
     from events
@@ -41,12 +41,12 @@ section_joins as (
     from (
         select section_events.*, unnest(students_after) as student_id
         from section_events
-    )
+    ) as listed_after
     where action = 'created'
         or (
             action = 'updated'
             and students_before is not null
-            and not list_contains(students_before, student_id)
+            and not {{ clever_list_contains('students_before', 'student_id') }}
         )
 ),
 
@@ -57,12 +57,12 @@ section_leaves as (
             section_events.*,
             unnest(coalesce(students_before, students_after)) as student_id
         from section_events
-    )
+    ) as listed_before
     where action = 'deleted'
         or (
             action = 'updated'
             and students_before is not null
-            and not list_contains(students_after, student_id)
+            and not {{ clever_list_contains('students_after', 'student_id') }}
         )
 ),
 
@@ -89,11 +89,11 @@ student_events as (
         object_id as student_id,
         {{ clever_text("object -> 'roles' -> 'student' ->> 'school'") }} as school_after,
         -- Only an update whose previous_attributes carry the student's school changed it.
-        json_exists(previous_attributes, '$.roles.student.school') as school_changed,
+        {{ clever_json_exists('previous_attributes', '$.roles.student.school') }} as school_changed,
         {{ clever_text("previous_attributes -> 'roles' -> 'student' ->> 'school'") }} as school_before
     from events
     where record_type = 'users'
-        and json_exists(object, '$.roles.student')
+        and {{ clever_json_exists('object', '$.roles.student') }}
 ),
 
 school_changes as (
@@ -130,6 +130,7 @@ roster_changes as (
     select * from school_changes
 )
 
+{% call clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') -%}
 select
     {{ clever_surrogate_key(['event_id', 'scope', 'student_id', 'change']) }} as roster_change_id,
     event_id,
@@ -137,11 +138,11 @@ select
     district_id,
     student_id,
     scope,
-    cast(section_id as varchar) as section_id,
+    cast(section_id as text) as section_id,
     school_id,
     change,
     event_type,
     loaded_at
 from roster_changes
 where student_id is not null
-{{ clever_replaced_records(ref('stg_clever__events'), 'event_id', 'event_id') }}
+{%- endcall %}

@@ -20,6 +20,7 @@ section_students as (
     where student_id is not null
 )
 
+{% call clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') -%}
 select
     {{ clever_surrogate_key(['section_id', 'student_id']) }} as section_student_id,
     section_id,
@@ -27,4 +28,4 @@ select
     district_id,
     loaded_at
 from section_students
-{{ clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') }}
+{%- endcall %}

@@ -33,6 +33,7 @@ section_teachers as (
     select * from primary_teachers
 )
 
+{% call clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') -%}
 select
     {{ clever_surrogate_key(['section_id', 'teacher_id']) }} as section_teacher_id,
     section_id,
@@ -42,4 +43,4 @@ select
     loaded_at
 from section_teachers
 where teacher_id is not null
-{{ clever_replaced_records(ref('int_clever__sections_current'), 'section_id', 'section_id') }}
+{%- endcall %}

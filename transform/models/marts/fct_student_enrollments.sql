@@ -10,21 +10,22 @@ enrollments as (
     select
         user_id as student_id,
         district_id,
-        unnest(student.enrollments) as entry,
-        generate_subscripts(student.enrollments, 1) as position,
+        unnest({{ clever_struct_field('student', 'enrollments') }}) as entry,
+        {{ clever_list_positions(clever_struct_field('student', 'enrollments')) }} as position,
         loaded_at
     from users
     where student is not null
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'student_id') -%}
 select
     {{ clever_surrogate_key(['student_id', 'position']) }} as student_enrollment_id,
     student_id,
-    entry.school_id,
+    {{ clever_struct_column('entry', 'school_id') }},
     district_id,
-    entry.start_date,
-    entry.end_date,
+    {{ clever_struct_column('entry', 'start_date') }},
+    {{ clever_struct_column('entry', 'end_date') }},
     position as enrollment_position,
     loaded_at
 from enrollments
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'student_id') }}
+{%- endcall %}

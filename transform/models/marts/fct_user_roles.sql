@@ -14,6 +14,7 @@ user_roles as (
     from users
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'user_id') -%}
 select
     {{ clever_surrogate_key(['user_id', 'role']) }} as user_role_id,
     user_id,
@@ -21,4 +22,4 @@ select
     district_id,
     loaded_at
 from user_roles
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'user_id') }}
+{%- endcall %}

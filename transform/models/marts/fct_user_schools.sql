@@ -12,8 +12,8 @@ role_schools as (
         user_id,
         '{{ role }}' as role,
         district_id,
-        {{ role }}.school_id as primary_school_id,
-        {{ role }}.school_ids,
+        {{ clever_struct_field(role, 'school_id') }} as primary_school_id,
+        {{ clever_struct_column(role, 'school_ids') }},
         loaded_at
     from users
     where {{ role }} is not null
@@ -25,14 +25,14 @@ role_schools as (
 
 listed_schools as (
     select
-        * exclude (school_ids),
+        user_id, role, district_id, primary_school_id, loaded_at,
         unnest(school_ids) as school_id
     from role_schools
 ),
 
 primary_schools as (
     select
-        role_schools.* exclude (school_ids),
+        user_id, role, district_id, primary_school_id, loaded_at,
         primary_school_id as school_id
     from role_schools
 ),
@@ -43,6 +43,7 @@ user_schools as (
     select * from primary_schools
 )
 
+{% call clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'user_id') -%}
 select
     {{ clever_surrogate_key(['user_id', 'role', 'school_id']) }} as user_school_id,
     user_id,
@@ -53,4 +54,4 @@ select
     loaded_at
 from user_schools
 where school_id is not null
-{{ clever_replaced_records(ref('int_clever__users_current'), 'user_id', 'user_id') }}
+{%- endcall %}

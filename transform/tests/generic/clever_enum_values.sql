@@ -13,7 +13,7 @@ where {{ column }} is not null
     and cast({{ column }} as varchar) not in (
         {%- for value in values %}'{{ value | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor -%}
     )
-group by all
+{{ clever_group_by_all(['column_name', 'unexpected_value']) }}
 {%- if not loop.last %}
 union all
 {%- endif %}
