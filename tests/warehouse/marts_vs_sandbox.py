@@ -2,8 +2,10 @@
 
 Independent of the dbt models: the expected rows are derived here, in Python, from
 `records(...)` of a `clever_sandbox` server (the source's truth), and compared with the marts'
-keys and main columns. `expected_marts` can be taken per district, so a test can keep one
-district's expectation from before a change (a district that failed must not move).
+keys and main columns, in either warehouse: a DuckDB file (its Path) or a PostgreSQL database
+(a tests.postgres_server.PostgresServer). `expected_marts` can be taken per district, so a test
+can keep one district's expectation from before a change (a district that failed must not
+move).
 """
 
 from __future__ import annotations
@@ -14,6 +16,26 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
+
+from tests.postgres_server import PostgresServer
+
+#: A warehouse the marts are read from: the DuckDB file, or the PostgreSQL server and database.
+Warehouse = Path | PostgresServer
+
+
+def query(warehouse: Warehouse, sql: str) -> list[tuple]:
+    """The rows of `sql` in `warehouse`, list values (DuckDB lists, PostgreSQL arrays) as
+    tuples, so rows of either warehouse compare and hash alike."""
+    if isinstance(warehouse, PostgresServer):
+        with psycopg.connect(warehouse.uri) as connection:
+            rows = connection.execute(sql).fetchall()  # type: ignore[arg-type]
+    else:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            rows = connection.execute(sql).fetchall()
+    return [
+        tuple(tuple(value) if isinstance(value, list) else value for value in row) for row in rows
+    ]
 
 
 def clever_date(text: str | None) -> date | None:
@@ -221,19 +243,15 @@ MART_COLUMNS: dict[str, str] = {
 }
 
 
-def actual_marts(database: Path) -> dict[str, list[tuple]]:
+def actual_marts(database: Warehouse) -> dict[str, list[tuple]]:
     """mart -> its rows (the MART_COLUMNS), as a list so that doubled rows show."""
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return {
-            mart: [
-                tuple(tuple(value) if isinstance(value, list) else value for value in row)
-                for row in connection.execute(f"select {columns} from analytics.{mart}").fetchall()  # noqa: S608 - names from this module
-            ]
-            for mart, columns in MART_COLUMNS.items()
-        }
+    return {
+        mart: query(database, f"select {columns} from analytics.{mart}")  # noqa: S608 - names from this module
+        for mart, columns in MART_COLUMNS.items()
+    }
 
 
-def differences(expected: dict[str, set[tuple]], database: Path) -> list[str]:
+def differences(expected: dict[str, set[tuple]], database: Warehouse) -> list[str]:
     """Every way the marts differ from `expected` (empty when they hold exactly it)."""
     problems = []
     for mart, rows in actual_marts(database).items():
@@ -250,7 +268,7 @@ def differences(expected: dict[str, set[tuple]], database: Path) -> list[str]:
 
 
 def assert_marts_equal_sandbox(
-    database: Path, server: Any, expected: dict[str, set[tuple]] | None = None
+    database: Warehouse, server: Any, expected: dict[str, set[tuple]] | None = None
 ) -> None:
     """Every mart holds exactly the sandbox's current data (or `expected`), no doubled row."""
     if expected is None:

@@ -1,5 +1,7 @@
 """Exact current state through events: the real `meltano run` against a sandbox, step by step.
 
+The whole module runs twice, once per warehouse: DuckDB (target-duckdb, dbt-duckdb) and
+PostgreSQL (the `postgres` environment: target-postgres, dbt-postgres, a real server).
 One sandbox (two small districts) and one warehouse go through the steps in order, each a test:
 initial sync; a batch of changes that reach the warehouse only as events; a run after no
 changes; a silent removal and a full resync; an expired bookmark; runs killed in the tap and
@@ -26,28 +28,56 @@ from .conftest import MELTANO, run_and_kill, run_meltano, sandbox_pipeline
 duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed: pip install -e '.[dev]'")
 clever_sandbox = pytest.importorskip("clever_sandbox")
 
-from .marts_vs_sandbox import assert_marts_equal_sandbox, expected_marts  # noqa: E402
+from tests.postgres_server import PostgresServer  # noqa: E402
 
-PIPELINE = ("--environment=sandbox", "run", "tap-clever", "target-duckdb", "dbt-duckdb:build")
-STATE_ID = "sandbox:tap-clever-to-target-duckdb"
+from .marts_vs_sandbox import Warehouse as MartsWarehouse  # noqa: E402
+from .marts_vs_sandbox import assert_marts_equal_sandbox, expected_marts, query  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One warehouse's pipeline: its Meltano environment, loader and dbt utility."""
+
+    environment: str
+    loader: str
+    dbt: str
+
+    @property
+    def state_id(self) -> str:
+        return f"{self.environment}:tap-clever-to-{self.loader}"
+
+    def run_args(self, *extra: str) -> tuple[str, ...]:
+        """`meltano run tap-clever <loader> <dbt>:build`, extra options before the plugins."""
+        return (f"--environment={self.environment}", "run", *extra, *self.plugins)
+
+    @property
+    def plugins(self) -> tuple[str, ...]:
+        return ("tap-clever", self.loader, f"{self.dbt}:build")
+
+
+PIPELINES = {
+    "duckdb": Pipeline("sandbox", "target-duckdb", "dbt-duckdb"),
+    "postgres": Pipeline("postgres", "target-postgres", "dbt-postgres"),
+}
 
 
 @dataclass
 class Warehouse:
     server: Any  # clever_sandbox.SandboxServer
-    database: Path
+    marts: MartsWarehouse  # the DuckDB file, or the PostgreSQL database
     work: Path
     env: dict[str, str]
+    pipeline: Pipeline
     outputs: list[str] = field(default_factory=list)
     #: Set once a run was killed: Meltano then records that job as running until it calls it
     #: stale (5 minutes without a heartbeat) and refuses the same pipeline without --force.
     force: bool = False
 
     def run(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-        """`meltano run tap-clever target-duckdb dbt-duckdb:build` (extra options first)."""
+        """`meltano run tap-clever <loader> <dbt>:build` (extra options first)."""
         if self.force:
             extra = ("--force", *extra)
-        result = run_meltano(*PIPELINE[:2], *extra, *PIPELINE[2:], env=self.env, check=check)
+        result = run_meltano(*self.pipeline.run_args(*extra), env=self.env, check=check)
         self.outputs.append(result.stdout + result.stderr)
         if check:
             # The sandbox's data leaves no dangling reference, unknown enum value or unparsed
@@ -56,11 +86,13 @@ class Warehouse:
         return result
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
-        with duckdb.connect(str(self.database), read_only=True) as connection:
-            return connection.execute(sql, params or []).fetchall()
+        """The rows of `sql`, its `?` placeholders bound to `params` (as literals: test data)."""
+        for value in params or []:
+            sql = sql.replace("?", "'" + str(value).replace("'", "''") + "'", 1)
+        return query(self.marts, sql)
 
     def state(self) -> dict[str, Any]:
-        result = run_meltano("state", "get", STATE_ID, env=self.env)
+        result = run_meltano("state", "get", self.pipeline.state_id, env=self.env)
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     def bookmark(self, district_id: str) -> str | None:
@@ -71,19 +103,36 @@ class Warehouse:
         return None
 
     def assert_current(self, expected: dict[str, set[tuple]] | None = None) -> None:
-        assert_marts_equal_sandbox(self.database, self.server, expected)
+        assert_marts_equal_sandbox(self.marts, self.server, expected)
 
 
-@pytest.fixture(scope="module")
-def warehouse(meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
+@pytest.fixture(scope="module", params=list(PIPELINES))
+def warehouse(request, meltano_plugins, tmp_path_factory) -> Iterator[Warehouse]:
     config = clever_sandbox.SandboxConfig(
         districts=2, users_per_district=300, seed=23, initial_events=6
     )
+    postgres: PostgresServer | None = None
+    if request.param == "postgres":
+        postgres = request.getfixturevalue("postgres_server").create_database("scenarios")
     # Every record checked against its SCHEMA, as a validating loader does.
     with sandbox_pipeline(
-        tmp_path_factory, "scenarios", config, TARGET_DUCKDB_VALIDATE_RECORDS="true"
+        tmp_path_factory,
+        f"scenarios-{request.param}",
+        config,
+        postgres=postgres,
+        # Run folders of its own: a developer's run or another module's cannot delete its
+        # plugins' settings files mid-run.
+        private_runs=True,
+        TARGET_DUCKDB_VALIDATE_RECORDS="true",
+        TARGET_POSTGRES_VALIDATE_RECORDS="true",
     ) as run:
-        yield Warehouse(server=run.server, database=run.database, work=run.work, env=run.env)
+        yield Warehouse(
+            server=run.server,
+            marts=postgres or run.database,
+            work=run.work,
+            env=run.env,
+            pipeline=PIPELINES[request.param],
+        )
 
 
 def users_with_role(server: Any, district: str, role: str) -> list[dict[str, Any]]:
@@ -235,7 +284,7 @@ def mart_contents(warehouse: Warehouse) -> dict[str, list[tuple]]:
         )
     ]
     return {
-        table: warehouse.query(f"select * from analytics.{table} order by all")  # noqa: S608
+        table: sorted(warehouse.query(f"select * from analytics.{table}"), key=repr)  # noqa: S608
         for table in tables
     }
 
@@ -292,7 +341,7 @@ def kill_pipeline(warehouse: Warehouse, ready: Any) -> None:
     """Start the pipeline and SIGKILL it, Meltano and its plugins, once ready()."""
     force = ("--force",) if warehouse.force else ()
     run_and_kill(
-        [str(MELTANO), *PIPELINE[:2], *force, *PIPELINE[2:]],
+        [str(MELTANO), *warehouse.pipeline.run_args(*force)],
         env=warehouse.env,
         log=warehouse.work / "killed-run.log",
         ready=ready,
@@ -379,8 +428,13 @@ def test_one_failing_district_does_not_hold_back_the_other(warehouse):
     output = failed.stdout + failed.stderr
     assert re.search(rf"1 district\(s\) failed.*\n.*{second}", output)
     assert warehouse.bookmark(second) == second_bookmark
+    pipeline = warehouse.pipeline
     result = run_meltano(
-        "--environment=sandbox", "run", "--force", "dbt-duckdb:build", env=warehouse.env
+        f"--environment={pipeline.environment}",
+        "run",
+        "--force",
+        f"{pipeline.dbt}:build",
+        env=warehouse.env,
     )
     dbt_output.assert_build(result.stdout + result.stderr, {})
     expected = expected_marts(server, [first])
