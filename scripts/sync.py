@@ -123,20 +123,33 @@ def meltano_environment() -> str:
 # --- run ----------------------------------------------------------------------------------------
 
 
-def run_step(step: str, blocks: tuple[str, ...], log_path: Path) -> StepOutcome:
-    """`meltano run` one step with JSON logs: each line echoed readably, all kept in log_path."""
+def run_step(
+    step: str,
+    blocks: tuple[str, ...],
+    log_path: Path,
+    *,
+    environment: str | None = None,
+    run_options: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    echo: bool = True,
+) -> StepOutcome:
+    """`meltano run` one step with JSON logs: each line echoed readably (unless not `echo`), all
+    kept in log_path. `environment`, `run_options` (more options of `meltano run`) and `env`
+    (instead of meltano_env()) are for scripts/run_shards.py's shards."""
     options = ["--force"] if os.environ.get("SYNC_EXCLUSIVE") == "1" else []
     if os.environ.get("SYNC_FULL_REFRESH") == "1" and blocks == EXTRACT_LOAD:
         options.append("--full-refresh")
     command = [
         str(MELTANO),
         "--log-format=json",
-        f"--environment={meltano_environment()}",
+        f"--environment={environment or meltano_environment()}",
         "run",
         *options,
+        *run_options,
         *blocks,
     ]
-    print(f"== {step}: meltano {' '.join(command[1:])}", flush=True)
+    if echo:
+        print(f"== {step}: meltano {' '.join(command[1:])}", flush=True)
     started = time.monotonic()
     plugin_lines: dict[str, list[str]] = {}
     meltano_errors: list[str] = []
@@ -145,7 +158,7 @@ def run_step(step: str, blocks: tuple[str, ...], log_path: Path) -> StepOutcome:
         subprocess.Popen(  # noqa: S603 (a command of constants)
             command,
             cwd=PROJECT_ROOT,
-            env=meltano_env(),
+            env=meltano_env() if env is None else env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -161,7 +174,7 @@ def run_step(step: str, blocks: tuple[str, ...], log_path: Path) -> StepOutcome:
                 plugin_lines.setdefault(plugin, []).append(text)
             elif level == "error":
                 meltano_errors.append(text)
-            if text and not text.startswith("METRIC: "):
+            if echo and text and not text.startswith("METRIC: "):
                 print(f"{plugin} | {text}" if plugin else text, flush=True)
     outcome = StepOutcome(step, process.returncode, round(time.monotonic() - started, 1))
     if outcome.exit_code != 0:
@@ -180,8 +193,10 @@ def readable(line: str) -> tuple[str, str, str]:
         return "", line.rstrip("\n"), ""
     text = str(entry.get("event", "")).rstrip("\n")
     level = str(entry.get("level", ""))
-    if entry.get("stdio") == "stderr" and entry.get("string_id"):
-        return str(entry["string_id"]), text, level
+    # A block's plugin is its string_id; a utility run as a command (dbt) has only a name.
+    plugin = entry.get("string_id") or entry.get("name")
+    if entry.get("stdio") == "stderr" and plugin:
+        return str(plugin), text, level
     return "", "" if level == "debug" else text, level
 
 
@@ -192,10 +207,10 @@ def failures_of(
     failures = failed_districts(plugin_lines.get("tap-clever", []))
     if failures:
         return failures
-    if "dbt-duckdb" in plugin_lines:
-        errors = dbt_errors(plugin_lines["dbt-duckdb"])
+    for dbt in ("dbt-duckdb", "dbt-postgres"):
+        errors = dbt_errors(plugin_lines.get(dbt, []))
         if errors:
-            return [{"plugin": "dbt-duckdb", "cause": error} for error in errors]
+            return [{"plugin": dbt, "cause": error} for error in errors]
     # Otherwise the last line each plugin wrote that is not a traceback's.
     found = []
     for plugin, lines in plugin_lines.items():
