@@ -141,3 +141,13 @@ def test_incremental_and_full_builds_agree_on_postgres(warehouses):
     )
     dbt_output.assert_build(result.stdout + result.stderr, {})
     assert mart_rows(warehouses.postgres) == before
+
+
+def test_unit_tests_pass_on_postgres(warehouses):
+    """The models' unit tests (fixed inputs, transform/models/**/*.yml) on PostgreSQL too."""
+    result = run_meltano(
+        "--environment=postgres", "invoke", "dbt-postgres:unit-test", env=warehouses.env
+    )
+    counts = dbt_output.tally(result.stdout + result.stderr)
+    assert counts["error"] == 0
+    assert counts["pass"] == counts["total"] > 0

